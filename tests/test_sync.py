@@ -22,3 +22,7 @@ def test_clean_and_export_change_nothing(tmp_path):
     after = _snapshot(work)
     changed = sorted(str(k) for k in set(before) | set(after) if before.get(k) != after.get(k))
     assert not changed, f"run `nbdev-clean && nbdev-export` and commit: these files change: {changed}"
+
+def test_readme_is_generated_from_index():
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "readme.py"), "--check"], cwd=ROOT)
+    assert r.returncode == 0, "README.md is stale: run `python tools/readme.py` (it renders nbs/index.ipynb)"
