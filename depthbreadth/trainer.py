@@ -209,7 +209,7 @@ def init_distributed(device: str) -> tuple[int, int, str]:
         device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"; torch.cuda.set_device(device)
     return rank, world, device
 
-# %% ../nbs/08_trainer.ipynb #edf53243
+# %% ../nbs/08_trainer.ipynb #9107f4a0
 def _log(rank, msg):
     if rank == 0: tqdm.write(msg) if sys.stdout.isatty() else print(msg, flush=True)
 
@@ -336,7 +336,9 @@ def _summary(a, p, config, counts, flops_per_token, metrics, loop, status, reaso
                 attention=backend_status(), steps_done=steps[-1]["step"] if steps else 0, tokens_done=steps[-1]["tokens"] if steps else 0,
                 initial_val_bpb=evals[0]["val_bpb"] if evals else None, final_val_bpb=evals[-1]["val_bpb"] if evals else None,
                 final_val_ood_bpb=evals[-1].get("val_ood_bpb") if evals else None, min_val_bpb=loop["min_val_bpb"],
-                final_train_loss=steps[-1]["loss"] if steps else None, tok_per_sec_median=tps[len(tps) // 2], mfu_median=mfus[len(mfus) // 2],
+                final_train_loss=steps[-1]["loss"] if steps else None,
+                early_smooth_loss=steps[max(0, len(steps) // 10 - 1)]["smooth_loss"] if steps else None,   # for the divergence check
+                final_smooth_loss=steps[-1]["smooth_loss"] if steps else None, tok_per_sec_median=tps[len(tps) // 2], mfu_median=mfus[len(mfus) // 2],
                 peak_flops=peak, peak_flops_source=peak_src, peak_mem_mb=max((r["peak_mem_mb"] for r in steps), default=None),
                 loader_tok_per_sec=loader_tok_s, train_time_s=loop["train_time"], wall_time_s=wall, git_commit=_git_commit(),
                 versions=_versions(), device=torch.cuda.get_device_name() if a.device.startswith("cuda") else platform.processor() or "cpu")
