@@ -9,7 +9,7 @@ notebook's `output-file`), so nbdev's doc links work offline too. Where Quarto e
 import argparse, ast, json, os, re, shutil, subprocess, sys, time
 from pathlib import Path
 
-HARMLESS = ("is not read by smalldocs", "unknown key format-links", "format commonmark is not built")  # Quarto-only keys of nbdev's _quarto.yml
+HARMLESS = ("is not read by smalldocs", "unknown key format-links", "format commonmark is not built", "keep-md is ignored")  # Quarto-only keys of nbdev's _quarto.yml
 
 
 def _imports_only(source: str) -> str | None:
