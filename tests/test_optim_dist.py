@@ -21,8 +21,12 @@ def test_torchrun_two_ranks_match_one_process(tmp_path):
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
            str(HERE / "dist_optim_worker.py"), str(tmp_path)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # runs while we compute the reference
-    ref = {mode: worker.train(mode, micro_batches=2)[0] for mode in ("muon", "adamw")}
-    whole = worker.train("muon")[0]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)                                  # as the ranks: same kernels, same summation order
+    try:
+        ref = {mode: worker.train(mode, micro_batches=2)[0] for mode in ("muon", "adamw")}
+        whole = worker.train("muon")[0]
+    finally: torch.set_num_threads(threads)
     torch.manual_seed(0)
     start = {n: p.detach() for n, p in worker.build_model(worker.GPTConfig(**worker.CFG)).named_parameters()}
     out, err = proc.communicate(timeout=300)
