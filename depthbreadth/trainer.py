@@ -209,7 +209,7 @@ def init_distributed(device: str) -> tuple[int, int, str]:
         device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"; torch.cuda.set_device(device)
     return rank, world, device
 
-# %% ../nbs/08_trainer.ipynb #9107f4a0
+# %% ../nbs/08_trainer.ipynb #7e9f21e9
 def _log(rank, msg):
     if rank == 0: tqdm.write(msg) if sys.stdout.isatty() else print(msg, flush=True)
 
@@ -232,7 +232,8 @@ def train(args: TrainArgs | None = None, **kwargs) -> RunResult:
     model = build_model(config, device)
     opt = model.setup_optimizer(unembedding_lr=a.unembedding_lr * p["batch_lr_scale"], embedding_lr=a.embedding_lr * p["batch_lr_scale"],
                                 matrix_lr=a.matrix_lr * p["batch_lr_scale"], weight_decay=p["weight_decay"],
-                                scalar_lr=a.scalar_lr * p["batch_lr_scale"], batched_optimizer=a.batched_optimizer)
+                                scalar_lr=a.scalar_lr * p["batch_lr_scale"], batched_optimizer=a.batched_optimizer,
+                                compile=bool(a.compile) and device.startswith("cuda"))  # fused Muon/AdamW kernels on GPU
     loader = data.train_loader(a.device_batch_size, seed=a.seed, rank=rank, world_size=world, device=device)
     start, loop = 0, dict(smooth_loss=0.0, min_val_bpb=float("inf"), train_time=0.0)
     if a.resume and checkpoint_steps(run_dir / "ckpt"):
