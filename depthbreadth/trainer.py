@@ -27,10 +27,10 @@ __all__ = ['PRESETS', 'B_REF', 'REF_DEPTH', 'TARGET_PARAM_DATA_RATIO', 'GPU_PEAK
            'measured_matmul_flops', 'peak_flops', 'peak_memory_mb', 'RunResult', 'init_distributed', 'train',
            'cli_args', 'main']
 
-# %% ../nbs/08_trainer.ipynb #ab7da885
+# %% ../nbs/08_trainer.ipynb #0cdd23ba
 PRESETS = {
     "cpu": dict(width=128, head_dim=64, seq_len=256, vocab_size=8192, window_pattern="SSSL", device_batch_size=8,
-                total_batch_size=16_384, tokens=2_000_000, eval_every=25, eval_tokens=2**16, compile=False, log_every=10),
+                total_batch_size=16_384, tokens=2**20, eval_every=16, eval_tokens=2**16, compile=False, log_every=8),
     "gpu": dict(width=768, head_dim=128, seq_len=2048, vocab_size=32768, window_pattern="SSSL", device_batch_size=32,
                 total_batch_size=2**19, tokens=None, eval_every=250, eval_tokens=2**22, compile=True, log_every=50),
 }
