@@ -43,7 +43,7 @@ def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch
     x1, x2 = x[..., :d], x[..., d:]
     return torch.cat([x1 * cos + x2 * sin, -x1 * sin + x2 * cos], dim=-1)
 
-# %% ../nbs/01_layers.ipynb #a6609584
+# %% ../nbs/01_layers.ipynb #8def9927
 class Linear(nn.Linear):
     "Bias-free linear layer; fp32 master weight cast to the activation dtype at each call."
     def __init__(self, in_features: int, out_features: int, device=None, dtype=None):
@@ -52,7 +52,7 @@ class Linear(nn.Linear):
 
 class BatchedLinear(nn.Module):
     "R independent bias-free linear maps: weight `(R,O,I)`, `x (N,T,R,I) -> (N,T,R,O)`."
-    impl = "bmm"  # "bmm" (default, measured fastest with branch-major inputs), "einsum" or "loop" (for the measurements)
+    impl = "bmm"  # "bmm" (default: one batched GEMM), "einsum" or "loop" (kept for the measurements below)
     def __init__(self, n_branches: int, in_features: int, out_features: int, device=None, dtype=None):
         super().__init__()
         self.n_branches, self.in_features, self.out_features = n_branches, in_features, out_features
