@@ -27,7 +27,7 @@ __all__ = ['PRESETS', 'B_REF', 'REF_DEPTH', 'TARGET_PARAM_DATA_RATIO', 'GPU_PEAK
            'measured_matmul_flops', 'peak_flops', 'peak_memory_mb', 'RunResult', 'init_distributed', 'train',
            'cli_args', 'main']
 
-# %% ../nbs/08_trainer.ipynb #0cdd23ba
+# %% ../nbs/08_trainer.ipynb #0a4669b1
 PRESETS = {
     "cpu": dict(width=128, head_dim=64, seq_len=256, vocab_size=8192, window_pattern="SSSL", device_batch_size=8,
                 total_batch_size=16_384, tokens=2**20, eval_every=16, eval_tokens=2**16, compile=False, log_every=8),
@@ -73,7 +73,6 @@ class TrainArgs:
     compile: bool | None = None
     device: str | None = None
     log_every: int | None = None
-    sample_every: int = -1            # greedy samples at the end (> -1), if the engine is available
     allow_param_mismatch: bool = False
     progress: bool = True
 
