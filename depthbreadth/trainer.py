@@ -136,8 +136,8 @@ def muon_weight_decay(it: int, steps: int, wd: float) -> float:
 GPU_PEAK_BF16 = {"H100 NVL": 835e12, "H100 PCIe": 756e12, "H100": 989e12, "H200": 989e12, "A100": 312e12, "B200": 2.25e15,
                  "B100": 1.75e15, "RTX 5090": 209.5e12, "RTX 4090": 165.2e12, "L40S": 362e12, "A10": 125e12}
 
-def measured_matmul_flops(n: int = 1024, reps: int = 5, device="cpu", dtype=torch.float32) -> float:
-    "FLOP/s of an n x n matmul on this device (median of `reps`)."
+def measured_matmul_flops(n: int = 1024, reps: int = 10, device="cpu", dtype=torch.float32) -> float:
+    "FLOP/s of an n x n matmul on this device: the fastest of `reps` (a peak; interference from other work only lowers it)."
     a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
     ts = []
     for _ in range(reps + 1):
@@ -145,7 +145,7 @@ def measured_matmul_flops(n: int = 1024, reps: int = 5, device="cpu", dtype=torc
         t0 = time.perf_counter(); a @ b
         if device != "cpu": torch.cuda.synchronize()
         ts.append(time.perf_counter() - t0)
-    return 2 * n ** 3 / sorted(ts[1:])[len(ts[1:]) // 2]
+    return 2 * n ** 3 / min(ts[1:])
 
 def peak_flops(device="cpu") -> tuple[float, str]:
     "(peak FLOP/s, where it came from) for MFU."
