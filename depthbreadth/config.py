@@ -8,10 +8,11 @@ Docs: https://depthbreadth.github.io/depthbreadth/config.html.md"""
 from __future__ import annotations
 import math
 from dataclasses import dataclass, asdict, fields
+from typing import NamedTuple
 
 # %% auto #0
-__all__ = ['BASELINE_DEPTH', 'GRID', 'ConfigError', 'GPTConfig', 'window_sizes', 'transformer_params', 'grid_table', 'run_tag',
-           'check_param_budget', 'make_config']
+__all__ = ['BASELINE_DEPTH', 'GRID', 'BASELINE_TAG', 'ConfigError', 'GPTConfig', 'window_sizes', 'transformer_params', 'run_tag',
+           'GridRow', 'grid_rows', 'grid_table', 'check_param_budget', 'make_config']
 
 # %% ../nbs/00_config.ipynb #403a49e6
 class ConfigError(ValueError):
@@ -82,7 +83,27 @@ def transformer_params(n_layer: int, n_branches: int, n_embd: int, split_collect
     C = n_embd
     return n_layer * n_branches * 12 * C * C + (2 * n_branches * C * C if split_collect else 0)
 
-GRID = [  # (label, depth D, branches R, split_collect)
+def run_tag(depth: int, n_branches: int, split_collect: bool | None = None, width: int | None = None, seed: int | None = None) -> str:
+    "Default run tag `d{D}b{R}`; `-sc` marks the baseline-like 12x1 with split/collect, `-w{C}`/`-s{seed}` non-defaults."
+    tag = f"d{depth}b{n_branches}"
+    if n_branches == 1 and split_collect: tag += "-sc"
+    if width is not None: tag += f"-w{width}"
+    if seed is not None: tag += f"-s{seed}"
+    return tag
+
+# %% ../nbs/00_config.ipynb #a02586da
+class GridRow(NamedTuple):
+    "One row of the study's grid."
+    label: str           # the row's name in DESIGN's table: baseline, baseline-like, A..F
+    depth: int           # D: sequential layers
+    branches: int        # R: parallel blocks per layer
+    split_collect: bool  # learned split C->R*C and collect R*C->C around the trunk
+    tag: str             # run tag, `run_tag(depth, branches, split_collect)`
+
+def _grid_row(label: str, depth: int, branches: int, split_collect: bool) -> GridRow:
+    return GridRow(label, depth, branches, split_collect, run_tag(depth, branches, split_collect=split_collect))
+
+GRID = [_grid_row(*r) for r in [  # (label, D, R, split_collect); the baseline first
     ("baseline", 12, 1, False),
     ("baseline-like", 12, 1, True),
     ("A", 6, 2, True),
@@ -91,25 +112,27 @@ GRID = [  # (label, depth D, branches R, split_collect)
     ("D", 2, 5, True),
     ("E", 2, 6, True),
     ("F", 1, 10, True),
-]
+]]
+BASELINE_TAG = GRID[0].tag
 
+def grid_rows(names: list[str] | None = None) -> list[GridRow]:
+    "The rows named by label or tag, in grid order (None: every row); unknown names raise one `ValueError` listing the valid ones."
+    if names is None: return list(GRID)
+    if isinstance(names, str): names = [names]
+    unknown = [n for n in names if not any(n in (r.label, r.tag) for r in GRID)]
+    if unknown: raise ValueError(f"unknown grid rows {unknown}; valid labels: {[r.label for r in GRID]}, tags: {[r.tag for r in GRID]}")
+    return [r for r in GRID if r.label in names or r.tag in names]
+
+# %% ../nbs/00_config.ipynb #e660a8dc
 def grid_table(n_embd: int = 768) -> list[dict]:
     "The grid as rows: label, shape, tag, trunk parameters P and the delta against `P_base` at this width."
     base = transformer_params(BASELINE_DEPTH, 1, n_embd, split_collect=False)
     rows = []
-    for label, D, R, sc in GRID:
-        P = transformer_params(D, R, n_embd, sc)
-        rows.append(dict(label=label, shape=f"{D} x {R}", tag=run_tag(D, R, split_collect=sc), depth=D, branches=R,
-                         split_collect=sc, params=P, delta=P - base, delta_pct=round(100 * (P - base) / base, 1)))
+    for r in GRID:
+        P = transformer_params(r.depth, r.branches, n_embd, r.split_collect)
+        rows.append(dict(label=r.label, shape=f"{r.depth} x {r.branches}", tag=r.tag, depth=r.depth, branches=r.branches,
+                         split_collect=r.split_collect, params=P, delta=P - base, delta_pct=round(100 * (P - base) / base, 1)))
     return rows
-
-def run_tag(depth: int, n_branches: int, split_collect: bool | None = None, width: int | None = None, seed: int | None = None) -> str:
-    "Default run tag `d{D}b{R}`; `-sc` marks the baseline-like 12x1 with split/collect, `-w{C}`/`-s{seed}` non-defaults."
-    tag = f"d{depth}b{n_branches}"
-    if n_branches == 1 and split_collect: tag += "-sc"
-    if width is not None: tag += f"-w{width}"
-    if seed is not None: tag += f"-s{seed}"
-    return tag
 
 # %% ../nbs/00_config.ipynb #e75a9fe2
 def check_param_budget(n_layer: int, n_branches: int, n_embd: int, split_collect: bool = True, tolerance: float = 0.10):
