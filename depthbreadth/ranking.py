@@ -1,4 +1,4 @@
-"""The stage-1 rule that turns pilot-run summaries into a ranking and 2-3 finalists: stability, speed (5%, unless clearly better), then val bpb. Plus the resumable run loop that the pilot sweep and stage 2 share.
+"""The stage-1 rule that turns pilot-run summaries into a ranking and 2-3 finalists: stability, speed (5%, unless clearly better), then val bpb.
 
 Docs: https://depthbreadth.github.io/depthbreadth/ranking.html.md"""
 
@@ -6,17 +6,13 @@ Docs: https://depthbreadth.github.io/depthbreadth/ranking.html.md"""
 
 # %% ../nbs/10_ranking.ipynb #cf9ee514
 from __future__ import annotations
-import json, math, time
-from pathlib import Path
-from .config import GRID, run_tag
+import math
+from .config import BASELINE_TAG
 
 # %% auto #0
-__all__ = ['BASELINE_TAG', 'run_is_unstable', 'rank_configs', 'finalists', 'grid_tags', 'study_args', 'run_finished', 'run_study',
-           'val_curve']
+__all__ = ['run_is_unstable', 'rank_configs', 'finalists']
 
 # %% ../nbs/10_ranking.ipynb #f928fa90
-BASELINE_TAG = "d12b1"
-
 def run_is_unstable(s: dict) -> str | None:
     "Why a run is unstable, or None."
     if s.get("status") == "unstable": return s.get("reason") or "non-finite loss or gradient"
@@ -65,49 +61,3 @@ def rank_configs(summaries: list[dict], baseline_tag: str = BASELINE_TAG, slow_t
     return sorted(rows, key=lambda r: (r["rank"] is None, r["rank"] or 0, r["tag"]))
 
 def finalists(rows: list[dict]) -> list[str]: return [r["tag"] for r in rows if r["finalist"]]
-
-# %% ../nbs/10_ranking.ipynb #ba63c45a
-def grid_tags() -> dict[str, tuple[int, int, bool]]:
-    "Run tag -> (depth, branches, split_collect) for every row of the grid."
-    return {run_tag(D, R, split_collect=sc): (D, R, sc) for _, D, R, sc in GRID}
-
-def study_args(tag: str, seed: int, preset: str, tokens: int, eval_every: int, corpus: str) -> dict:
-    "The train arguments that identify one run of a study; a finished run's recorded `train_args` must match all of them."
-    tags = grid_tags()
-    if tag not in tags: raise ValueError(f"unknown config {tag!r}; the grid's tags are {list(tags)}")
-    D, R, sc = tags[tag]
-    return dict(depth=D, branches=R, split_collect=sc, preset=preset, tokens=tokens, seed=seed, eval_every=eval_every, corpus=corpus)
-
-def run_finished(run_dir: Path, args: dict) -> bool:
-    "Whether `run_dir` holds a finished run (its summary.json) that was trained with exactly `args`."
-    f = Path(run_dir) / "summary.json"
-    if not f.exists(): return False
-    recorded = json.loads(f.read_text()).get("train_args", {})
-    return all(recorded.get(k) == v for k, v in args.items())
-
-# %% ../nbs/10_ranking.ipynb #d8d71c06
-def run_study(plan: list[tuple[str, int]], out_dir: Path, root: Path, preset: str, tokens: int, eval_every: int, corpus: str,
-              save_every: int, extra: dict | None = None) -> None:
-    """Run every (tag, seed) of `plan` through `root/nbs/train.ipynb` (papermill) into `out_dir/<tag>-s<seed>.ipynb` and
-    the run directory `out_dir/<tag>-s<seed>/`. Finished runs are skipped, half-finished ones resume from their checkpoint;
-    `extra` goes to the trainer unchanged. Every tag is checked before anything runs."""
-    import papermill as pm   # only the study notebooks need it (the `dev` extra)
-    out_dir, root = Path(out_dir), Path(root)
-    runs = [(tag, seed, study_args(tag, seed, preset, tokens, eval_every, corpus)) for tag, seed in plan]
-    for tag, seed, args in runs:
-        run_dir = out_dir / f"{tag}-s{seed}"
-        if run_finished(run_dir, args): print(f"{tag} seed {seed}: finished, skipped"); continue
-        t0 = time.perf_counter()
-        pm.execute_notebook(str(root / "nbs" / "train.ipynb"), str(out_dir / f"{tag}-s{seed}.ipynb"), kernel_name="python3", cwd=str(root),
-                            progress_bar=False, parameters=dict(args, run_dir=str(run_dir), resume=True, overwrite=False,
-                                                                 extra=dict(extra or {}, save_every=save_every, progress=False)))
-        print(f"{tag} seed {seed}: ran in {time.perf_counter() - t0:.0f}s")
-
-def val_curve(run_dir: Path) -> list[dict]:
-    "The evaluations of one run from its metrics.jsonl: tokens, training seconds so far (the summed step `dt`), val bpb in and out of domain."
-    rows, clock = [], 0.0
-    for line in (Path(run_dir) / "metrics.jsonl").read_text().splitlines():
-        r = json.loads(line)
-        clock += r.get("dt", 0.0)
-        if "val_bpb" in r: rows.append(dict(tokens=r["tokens"], seconds=clock, val_bpb=r["val_bpb"], val_ood_bpb=r.get("val_ood_bpb")))
-    return rows
