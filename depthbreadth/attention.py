@@ -12,7 +12,7 @@ from functools import cache, lru_cache
 from typing import Callable
 import torch
 import torch.nn.functional as F
-from .layers import COMPUTE_DTYPE
+from .runtime import COMPUTE_DTYPE
 
 # %% auto #0
 __all__ = ['TOLERANCE', 'CANDIDATES', 'MODULES', 'SUPPORTED_MAJOR', 'KERNEL_DTYPES', 'PROBE_WINDOWS', 'ENV_VAR', 'PREFERENCE',

@@ -14,12 +14,13 @@ import numpy as np
 import tiktoken
 import torch
 import torch.distributed as dist
-from .corpus import Corpus, CorpusError, open_corpus, make_toy_corpus
+from .runtime import dist_info
+from .corpus import Corpus, CorpusError, open_corpus
 
 # %% auto #0
 __all__ = ['SPLIT_PATTERN', 'BOS', 'CACHE_FORMAT', 'Tokenizer', 'CacheError', 'token_dtype', 'write_token_cache',
-           'read_token_cache', 'token_cache', 'rank_world', 'TokenLoader', 'fixed_windows', 'bpb_sums', 'evaluate_bpb',
-           'Data', 'get_data']
+           'read_token_cache', 'token_cache', 'TokenLoader', 'fixed_windows', 'bpb_sums', 'evaluate_bpb', 'Data',
+           'get_data']
 
 # %% ../nbs/05a_data.ipynb #0d2e3698
 SPLIT_PATTERN = r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,2}| ?[^\s\p{L}\p{N}]++[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+"""
@@ -140,18 +141,13 @@ def token_cache(path, docs: Callable[[], Iterable[dict]], tok: Tokenizer, finger
         return read_token_cache(path, tok, fingerprint)
 
 # %% ../nbs/05a_data.ipynb #f58cb2bf
-def rank_world(rank: int | None = None, world_size: int | None = None) -> tuple[int, int]:
-    "Explicit (rank, world_size), else torch.distributed's, else (0, 1)."
-    if rank is not None and world_size is not None: return rank, world_size
-    if dist.is_available() and dist.is_initialized(): return dist.get_rank(), dist.get_world_size()
-    return 0, 1
-
 class TokenLoader:
     "Batches `(inputs, targets)` (N,T) int64 of T+1-token windows in a seeded order; resumable, sharded by rank."
     def __init__(self, tokens: np.ndarray, batch_size: int, seq_len: int, seed: int = 0,
                  rank: int | None = None, world_size: int | None = None, device="cpu"):
         self.tokens, self.batch_size, self.seq_len, self.seed = tokens, batch_size, seq_len, seed
-        self.rank, self.world_size = rank_world(rank, world_size)
+        explicit = rank is not None and world_size is not None   # else this process's place in torch.distributed
+        self.rank, self.world_size = (rank, world_size) if explicit else dist_info()
         self.device = torch.device(device)
         self.n_windows = (len(tokens) - 1) // seq_len
         if self.n_windows < batch_size * self.world_size:
@@ -218,7 +214,7 @@ def bpb_sums(model, windows: torch.Tensor, token_bytes: torch.Tensor, batch_size
 
 def evaluate_bpb(model, windows: torch.Tensor, token_bytes: torch.Tensor, batch_size: int = 16, device=None) -> float:
     "Validation bits per byte of `model` on fixed `windows` (N,T+1), all-reduced across ranks."
-    rank, world = rank_world()
+    rank, world = dist_info()
     nats, nbytes = bpb_sums(model, windows, token_bytes, batch_size, rank, world, device)
     if world > 1:
         dist.all_reduce(nats); dist.all_reduce(nbytes)
@@ -267,7 +263,7 @@ def _tokenizer(corpus: Corpus, vocab_size: int, tok_dir: Path, log) -> Tokenizer
 def get_data(corpus: str = "prose", vocab_size: int | None = None, seq_len: int = 256, val_tokens: int = 2**17,
              home=None, log: Callable = print) -> Data:
     "Corpus, tokenizer, token caches and fixed validation windows (`val_tokens` per split), building what is missing."
-    rank, world = rank_world()
+    rank, world = dist_info()
     if world > 1 and rank != 0: dist.barrier()   # rank 0 builds first
     c = open_corpus(corpus, home, log)
     vocab_size = vocab_size or c.default_vocab

@@ -10,7 +10,7 @@ import argparse, time
 from pathlib import Path
 import torch
 import torch.nn.functional as F
-from .layers import COMPUTE_DTYPE
+from .runtime import COMPUTE_DTYPE, sync
 from .model import GPT, build_model
 from .checkpoint import load_meta, load_checkpoint
 from .data import get_data
@@ -121,9 +121,6 @@ class Engine:
         return rows
 
 # %% ../nbs/07_engine.ipynb #2cda446f
-def _sync(device):
-    if device.type == "cuda": torch.cuda.synchronize(device)
-
 @torch.inference_mode()
 def decode_tokens_per_sec(model: GPT, batch_size: int = 1, prompt_len: int = 128, new_tokens: int = 64, warmup: int = 2) -> float:
     "Greedy KV-cache decode throughput (tokens/s summed over the batch); prefill and warm-up steps are not timed."
@@ -133,9 +130,9 @@ def decode_tokens_per_sec(model: GPT, batch_size: int = 1, prompt_len: int = 128
     prompt = torch.randint(0, model.config.vocab_size, (batch_size, prompt_len), generator=torch.Generator().manual_seed(0)).to(device)
     ids = model(prompt, kv_cache=cache)[:, -1:].argmax(-1)   # (N,1)
     for step in range(warmup + new_tokens):
-        if step == warmup: _sync(device); t0 = time.perf_counter()
+        if step == warmup: sync(device); t0 = time.perf_counter()
         ids = model(ids, kv_cache=cache)[:, -1:].argmax(-1)
-    _sync(device)
+    sync(device)
     return batch_size * new_tokens / (time.perf_counter() - t0)
 
 # %% ../nbs/07_engine.ipynb #10c61d9d
@@ -164,6 +161,7 @@ def samples_from_run(run_dir, prompts: list[str], max_tokens: int = 16, step: in
         outs.append(tok.decode(engine.generate_batch(ids, max_tokens=max_tokens, temperature=0.0)[0][len(ids):]))
     return outs
 
+# %% ../nbs/07_engine.ipynb #acfba992
 def sample_cli(argv=None) -> int:
     "`depthbreadth-sample RUN_DIR --prompt TEXT`: print samples from a run's latest checkpoint."
     p = argparse.ArgumentParser(prog="depthbreadth-sample", description="Sample from the latest checkpoint of a run directory.")
