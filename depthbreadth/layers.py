@@ -6,25 +6,15 @@ Docs: https://depthbreadth.github.io/depthbreadth/layers.html.md"""
 
 # %% ../nbs/01_layers.ipynb #65cdafb6
 from __future__ import annotations
-import math, os
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from .runtime import COMPUTE_DTYPE
 
 # %% auto #0
-__all__ = ['COMPUTE_DTYPE', 'norm', 'rotary_tables', 'apply_rotary', 'Linear', 'BatchedLinear', 'MLP', 'ParallelMLP']
+__all__ = ['norm', 'rotary_tables', 'apply_rotary', 'Linear', 'BatchedLinear', 'MLP', 'ParallelMLP']
 
 # %% ../nbs/01_layers.ipynb #afb7efd2
-def _compute_dtype() -> torch.dtype:
-    name = os.environ.get("DEPTHBREADTH_DTYPE")
-    if name:
-        if name not in ("float32", "bfloat16", "float16"): raise ValueError(f"DEPTHBREADTH_DTYPE={name!r}: use float32, bfloat16 or float16")
-        return getattr(torch, name)
-    if torch.cuda.is_available() and torch.cuda.get_device_capability()[0] >= 8: return torch.bfloat16
-    return torch.float32
-
-COMPUTE_DTYPE = _compute_dtype()  # activations, attention, rotary tables, embedding tables; fp32 masters for matrices
-
 def norm(x: torch.Tensor) -> torch.Tensor:
     "RMSNorm over the last dim without a learnable weight (eps left at the default: fp32 machine epsilon)."
     return F.rms_norm(x, (x.size(-1),))
@@ -51,18 +41,15 @@ class Linear(nn.Linear):
     def forward(self, x): return F.linear(x, self.weight.to(x.dtype))
 
 class BatchedLinear(nn.Module):
-    "R independent bias-free linear maps: weight `(R,O,I)`, `x (N,T,R,I) -> (N,T,R,O)`."
-    impl = "bmm"  # "bmm" (default: one batched GEMM), "einsum" or "loop" (kept for the measurements below)
+    "R independent bias-free linear maps: weight `(R,O,I)`, `x (N,T,R,I) -> (N,T,R,O)` as one batched GEMM."
     def __init__(self, n_branches: int, in_features: int, out_features: int, device=None, dtype=None):
         super().__init__()
         self.n_branches, self.in_features, self.out_features = n_branches, in_features, out_features
         self.weight = nn.Parameter(torch.empty(n_branches, out_features, in_features, device=device, dtype=dtype))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        w = self.weight.to(x.dtype)
-        if self.impl == "einsum": return torch.einsum("ntri,roi->ntro", x, w)
-        if self.impl == "loop": return torch.stack([F.linear(x[:, :, r], w[r]) for r in range(self.n_branches)], dim=2)
         N, T, R, I = x.shape
+        w = self.weight.to(x.dtype)
         y = torch.bmm(x.permute(2, 0, 1, 3).reshape(R, N * T, I), w.transpose(1, 2))  # (R,N*T,O)
         return y.view(R, N, T, -1).permute(1, 2, 0, 3)                                 # (N,T,R,O), branch-major memory
 

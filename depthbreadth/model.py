@@ -10,13 +10,14 @@ import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from .runtime import COMPUTE_DTYPE
 from .config import GPTConfig, window_sizes
-from .layers import COMPUTE_DTYPE, norm, rotary_tables, apply_rotary, Linear, BatchedLinear, MLP, ParallelMLP
-from .attention import attend, attend_with_kvcache, branches_to_batch, batch_to_branches, branches_to_heads, heads_to_branches
+from .layers import norm, rotary_tables, apply_rotary, Linear, BatchedLinear, MLP, ParallelMLP
+from .attention import attend, attend_with_kvcache, branches_to_batch, batch_to_branches
 
 # %% auto #0
 __all__ = ['VE_GATE_CHANNELS', 'has_value_embed', 'CausalSelfAttention', 'Block', 'ParallelAttention', 'ParallelBlock', 'GPT',
-           'num_scaling_params', 'trunk_matrix_params', 'num_matmul_params', 'estimate_flops', 'build_model']
+           'build_model', 'attention_flops']
 
 # %% ../nbs/03_model.ipynb #fe5007dc
 VE_GATE_CHANNELS = 12
@@ -48,6 +49,7 @@ class CausalSelfAttention(nn.Module):
             q, *kv_cache.get_layer_cache(self.layer_idx), k, v, kv_cache.cache_seqlens, window)  # (N,T,Hq,Dh)
         return self.c_proj(y.reshape(N, T, C))
 
+# %% ../nbs/03_model.ipynb #253f8c94
 class Block(nn.Module):
     def __init__(self, config: GPTConfig, layer_idx: int):
         super().__init__()
@@ -58,8 +60,7 @@ class Block(nn.Module):
 
 # %% ../nbs/03_model.ipynb #bcee59a9
 class ParallelAttention(nn.Module):
-    "R causal self-attentions side by side: `(N,T,R,C) -> (N,T,R,C)`, one attention call."
-    layout = "batch"  # "batch" (R*N,T,H,Dh) or "heads" (N,T,R*H,Dh); measured below
+    "R causal self-attentions side by side: `(N,T,R,C) -> (N,T,R,C)`, one attention call over `(R*N,T,H,Dh)`."
     def __init__(self, config: GPTConfig, layer_idx: int):
         super().__init__()
         R, C, Dh = config.n_branches, config.n_embd, config.head_dim
@@ -76,14 +77,12 @@ class ParallelAttention(nn.Module):
         if ve is not None:                                                                 # ve (N,T,Hkv*Dh), shared by the branches
             gate = 3 * torch.sigmoid(self.ve_gate(x[..., :VE_GATE_CHANNELS]))             # (N,T,R,Hkv)
             v = v + gate.unsqueeze(-1) * ve.view(N, T, 1, self.n_kv_head, self.head_dim)
-        batch = self.layout == "batch" or kv_cache is not None
-        flat, unflat = (branches_to_batch, batch_to_branches) if batch else (branches_to_heads, heads_to_branches)
-        q, k, v = flat(q), flat(k), flat(v)
+        q, k, v = branches_to_batch(q), branches_to_batch(k), branches_to_batch(v)        # (R*N,T,H,Dh)
         q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
         q, k = norm(q) * 1.2, norm(k) * 1.2
         y = attend(q, k, v, window) if kv_cache is None else attend_with_kvcache(
             q, *kv_cache.get_layer_cache(self.layer_idx), k, v, kv_cache.cache_seqlens, window)
-        y = unflat(y, R)                                                                   # (N,T,R,Hq,Dh)
+        y = batch_to_branches(y, R)                                                        # (N,T,R,Hq,Dh)
         return self.c_proj(y.reshape(N, T, R, C))
 
 class ParallelBlock(nn.Module):
@@ -97,8 +96,7 @@ class ParallelBlock(nn.Module):
 
 # %% ../nbs/03_model.ipynb #6dbf5abf
 class GPT(nn.Module):
-    branch_major = False  # True: keep the (N,T,R,C) activations in (R,N,T,C) memory (measured slower on CPU below)
-
+    "The reference GPT (`split_collect=False`) or the branched trunk: `idx (N,T)` -> logits `(N,T,V)`, or the loss."
     def __init__(self, config: GPTConfig, pad_vocab_size_to: int = 64):
         super().__init__()
         config.validate()
@@ -163,10 +161,7 @@ class GPT(nn.Module):
         assert T0 + T <= self.rotary_seq_len, f"position {T0 + T} is beyond the rotary tables ({self.rotary_seq_len})"
         cos, sin = self.cos[:, T0:T0 + T], self.sin[:, T0:T0 + T]
         x = norm(self.transformer.wte(idx).to(COMPUTE_DTYPE))    # (N,T,C)
-        if self.branched:
-            R = cfg.n_branches
-            x = self.linear_in(x).view(N, T, R, cfg.n_embd)     # split: (N,T,R,C)
-            if self.branch_major: x = x.permute(2, 0, 1, 3).contiguous().permute(1, 2, 0, 3)
+        if self.branched: x = self.linear_in(x).view(N, T, cfg.n_branches, cfg.n_embd)  # split: (N,T,R,C)
         x0 = x
         for i, block in enumerate(self.transformer.h):
             if cfg.resid_scalars:
@@ -201,36 +196,37 @@ class GPT(nn.Module):
             ids = torch.cat((ids, next_id), dim=1)
             yield next_id.item()
 
-# %% ../nbs/03_model.ipynb #64f3ccc8
-def _numel(params): return sum(p.numel() for p in params)
+    def num_scaling_params(self) -> dict:
+        "Parameters by kind, as the reference counts them; `total` is checked against the parameter count."
+        numel = lambda params: sum(p.numel() for p in params)
+        split_collect = numel(self.linear_in.parameters()) + numel(self.linear_out.parameters()) if self.branched else 0
+        counts = dict(wte=self.transformer.wte.weight.numel(), value_embeds=numel(self.value_embeds.parameters()),
+                      lm_head=self.lm_head.weight.numel(), transformer_matrices=numel(self.transformer.h.parameters()) + split_collect,
+                      scalars=(self.resid_lambdas.numel() + self.x0_lambdas.numel()) if self.config.resid_scalars else 0)
+        counts["total"] = sum(counts.values())
+        assert counts["total"] == numel(self.parameters()), "parameter accounting misses a parameter"
+        return counts
 
-def num_scaling_params(self: GPT) -> dict:
-    split_collect = _numel(self.linear_in.parameters()) + _numel(self.linear_out.parameters()) if self.branched else 0
-    counts = dict(wte=self.transformer.wte.weight.numel(), value_embeds=_numel(self.value_embeds.parameters()),
-                  lm_head=self.lm_head.weight.numel(), transformer_matrices=_numel(self.transformer.h.parameters()) + split_collect,
-                  scalars=(self.resid_lambdas.numel() + self.x0_lambdas.numel()) if self.config.resid_scalars else 0)
-    counts["total"] = sum(counts.values())
-    assert counts["total"] == _numel(self.parameters()), "parameter accounting misses a parameter"
-    return counts
+    def trunk_matrix_params(self) -> int:
+        "Trunk matrices without the value-embedding gates: the number `transformer_params` predicts."
+        gates = sum(b.attn.ve_gate.weight.numel() for b in self.transformer.h if b.attn.ve_gate is not None)
+        return self.num_scaling_params()["transformer_matrices"] - gates
 
-def trunk_matrix_params(self: GPT) -> int:
-    "Trunk matrices without the value-embedding gates: the number `transformer_params` predicts."
-    gates = sum(b.attn.ve_gate.weight.numel() for b in self.transformer.h if b.attn.ve_gate is not None)
-    return self.num_scaling_params()["transformer_matrices"] - gates
+    def num_matmul_params(self) -> int:
+        return sum(m.weight.numel() for m in self.modules() if isinstance(m, (Linear, BatchedLinear)))
 
-def num_matmul_params(self: GPT) -> int:
-    return sum(m.weight.numel() for m in self.modules() if isinstance(m, (Linear, BatchedLinear)))
+    def estimate_flops(self) -> int:
+        "Training FLOPs per token (forward + backward)."
+        return 6 * self.num_matmul_params() + attention_flops(self.config)
 
-def estimate_flops(self: GPT) -> int:
-    "Training FLOPs per token (forward + backward)."
-    cfg = self.config
-    attn = sum(12 * cfg.n_branches * cfg.n_head * cfg.head_dim * min(w, cfg.sequence_len) for w, _ in self.window_sizes)
-    return 6 * self.num_matmul_params() + attn
-
-GPT.num_scaling_params, GPT.trunk_matrix_params, GPT.num_matmul_params, GPT.estimate_flops = num_scaling_params, trunk_matrix_params, num_matmul_params, estimate_flops
-
+# %% ../nbs/03_model.ipynb #6ac35507
 def build_model(config: GPTConfig, device="cpu") -> GPT:
     "Meta-device construction, then `to_empty` and `init_weights` on `device`."
     with torch.device("meta"): model = GPT(config)
     model.to_empty(device=device)
     return model.init_weights()
+
+# %% ../nbs/03_model.ipynb #64f3ccc8
+def attention_flops(config: GPTConfig) -> int:
+    "Attention FLOPs per token (forward + backward) of every layer's R branches, each layer at its own window."
+    return sum(12 * config.n_branches * config.n_head * config.head_dim * min(w, config.sequence_len) for w, _ in window_sizes(config))

@@ -8,13 +8,15 @@ Docs: https://depthbreadth.github.io/depthbreadth/optim.html.md"""
 from __future__ import annotations
 import math
 import torch
+import torch.nn as nn
 import torch.distributed as dist
 from torch import Tensor
-from .layers import COMPUTE_DTYPE
+from .runtime import COMPUTE_DTYPE, dist_info
+from .layers import Linear, BatchedLinear
 
 # %% auto #0
 __all__ = ['POLAR_EXPRESS_COEFFS', 'ADAMW_KEYS', 'MUON_KEYS', 'adamw_update', 'polar_express', 'muon_update', 'matrix_view',
-           'check_matrix_view', 'dist_info', 'MuonAdamW', 'optimizer_groups', 'setup_optimizer']
+           'check_matrix_view', 'checked_group', 'MuonAdamW', 'optimizer_groups']
 
 # %% ../nbs/04_optim.ipynb #87e0b3bf
 def adamw_update(p: Tensor, grad: Tensor, exp_avg: Tensor, exp_avg_sq: Tensor, step: Tensor, lr: Tensor,
@@ -92,19 +94,24 @@ def check_matrix_view(t: Tensor, shape: tuple[int, int], blocks: str, name: str 
 # %% ../nbs/04_optim.ipynb #2ad36abf
 ADAMW_KEYS, MUON_KEYS = ("lr", "betas", "eps", "weight_decay"), ("lr", "momentum", "ns_steps", "beta2", "weight_decay")
 
-def dist_info() -> tuple[int, int]:
-    "(rank, world_size) of the default process group; (0, 1) when none is initialised."
-    if dist.is_available() and dist.is_initialized(): return dist.get_rank(), dist.get_world_size()
-    return 0, 1
+def checked_group(g: dict) -> dict:
+    "A parameter group made ready for `MuonAdamW`: its keys checked, a Muon group's `shape`, `blocks` and `counts` filled in."
+    kind, g["params"] = g.get("kind"), list(g["params"])
+    keys = {"adamw": ADAMW_KEYS, "muon": MUON_KEYS}.get(kind)
+    if keys is None: raise ValueError(f"group kind must be 'adamw' or 'muon', got {kind!r}")
+    missing = [k for k in keys if k not in g]
+    if missing: raise ValueError(f"{kind} group is missing {missing}")
+    if not g["params"]: raise ValueError(f"{kind} group has no parameters")
+    if kind == "muon":
+        if not 1 <= g["ns_steps"] <= len(POLAR_EXPRESS_COEFFS): raise ValueError(f"ns_steps must be in 1..5, got {g['ns_steps']}")
+        g["shape"] = tuple(g.get("shape") or g["params"][0].shape[-2:])
+        g["blocks"] = list(g.get("blocks") or ["rows"] * len(g["params"]))
+        names = g.get("names") or [f"parameter {i} of shape {tuple(p.shape)}" for i, p in enumerate(g["params"])]
+        if len(g["blocks"]) != len(g["params"]): raise ValueError("muon group: one 'blocks' entry per parameter")
+        g["counts"] = [check_matrix_view(p, g["shape"], b, n) for p, b, n in zip(g["params"], g["blocks"], names)]
+    return g
 
-def _reduce_scatter(out: Tensor, inp: Tensor):
-    fn = getattr(dist, "reduce_scatter_single", None) or dist.reduce_scatter_tensor  # renamed in torch 2.13
-    return fn(out, inp, op=dist.ReduceOp.SUM, async_op=True)
-
-def _all_gather(out: Tensor, inp: Tensor):
-    fn = getattr(dist, "all_gather_single", None) or dist.all_gather_into_tensor
-    return fn(out, inp, async_op=True)
-
+# %% ../nbs/04_optim.ipynb #372b3946
 def _stack(params: list, shape, blocks: list, start: int, stop: int, grads: bool = False) -> Tensor:
     "Matrices `[start, stop)` of a Muon group (or of its gradients) as one new `(stop-start,O,I)` tensor."
     parts, offset = [], 0
@@ -125,11 +132,43 @@ def _unstack(params: list, shape, blocks: list, stack: Tensor, start: int) -> No
         if lo < hi: v[lo:hi].copy_(stack[offset + lo - start: offset + hi - start])
         offset += v.size(0)
 
+# %% ../nbs/04_optim.ipynb #abcf589f
+def _reduce_scatter(out: Tensor, inp: Tensor):
+    fn = getattr(dist, "reduce_scatter_single", None) or dist.reduce_scatter_tensor  # renamed in torch 2.13
+    return fn(out, inp, op=dist.ReduceOp.SUM, async_op=True)
+
+def _all_gather(out: Tensor, inp: Tensor):
+    fn = getattr(dist, "all_gather_single", None) or dist.all_gather_into_tensor
+    return fn(out, inp, async_op=True)
+
+def _reduce_adamw(group: dict, world: int) -> list:
+    "(param, pending reduction, gradient, sharded?) per parameter with a gradient."
+    out = []
+    for p in group["params"]:
+        if p.grad is None: continue
+        if world == 1: out.append((p, None, p.grad, False))
+        elif p.numel() < 1024 or p.shape[0] % world: out.append((p, dist.all_reduce(p.grad, async_op=True), p.grad, False))
+        else:
+            g = torch.empty_like(p.grad[: p.shape[0] // world])
+            out.append((p, _reduce_scatter(g, p.grad), g, True))
+    return out
+
+def _reduce_muon(group: dict, world: int) -> dict:
+    "The group's gradient stack, or the slice this rank owns of the ranks' summed stacks (pending)."
+    params, shape, blocks, K = group["params"], group["shape"], group["blocks"], sum(group["counts"])
+    if all(p.grad is None for p in params): return {}
+    grads = _stack(params, shape, blocks, 0, K, grads=True)                  # (K,O,I)
+    if world == 1: return dict(grads=grads, chunk=K, work=None)
+    chunk = math.ceil(K / world)
+    padded = torch.cat([grads, grads.new_zeros(chunk * world - K, *shape)])  # (chunk*W,O,I)
+    owned = grads.new_empty(chunk, *shape)
+    return dict(grads=owned, chunk=chunk, work=_reduce_scatter(owned, padded), buffer=padded)
+
 # %% ../nbs/04_optim.ipynb #93d761e9
 class MuonAdamW(torch.optim.Optimizer):
     "AdamW and Muon parameter groups in one optimizer; averages gradients over `torch.distributed` ranks itself."
     def __init__(self, param_groups: list[dict], compile: bool = False, polar_dtype: torch.dtype | None = None):
-        super().__init__([self._checked(dict(g)) for g in param_groups], defaults={})
+        super().__init__([checked_group(dict(g)) for g in param_groups], defaults={})
         self.polar_dtype = polar_dtype or (torch.bfloat16 if COMPUTE_DTYPE == torch.bfloat16 else torch.float32)
         kw = dict(dynamic=False, fullgraph=True)
         self._adamw = torch.compile(adamw_update, **kw) if compile else adamw_update
@@ -138,49 +177,9 @@ class MuonAdamW(torch.optim.Optimizer):
         self._hp = {k: torch.zeros((), dtype=torch.float32, device=device)  # schedule refills them, nothing recompiles
                     for k in "step lr beta1 beta2 eps wd momentum".split()}
 
-    @staticmethod
-    def _checked(g: dict) -> dict:
-        kind, g["params"] = g.get("kind"), list(g["params"])
-        keys = {"adamw": ADAMW_KEYS, "muon": MUON_KEYS}.get(kind)
-        if keys is None: raise ValueError(f"group kind must be 'adamw' or 'muon', got {kind!r}")
-        missing = [k for k in keys if k not in g]
-        if missing: raise ValueError(f"{kind} group is missing {missing}")
-        if not g["params"]: raise ValueError(f"{kind} group has no parameters")
-        if kind == "muon":
-            if not 1 <= g["ns_steps"] <= len(POLAR_EXPRESS_COEFFS): raise ValueError(f"ns_steps must be in 1..5, got {g['ns_steps']}")
-            g["shape"] = tuple(g.get("shape") or g["params"][0].shape[-2:])
-            g["blocks"] = list(g.get("blocks") or ["rows"] * len(g["params"]))
-            names = g.get("names") or [f"parameter {i} of shape {tuple(p.shape)}" for i, p in enumerate(g["params"])]
-            if len(g["blocks"]) != len(g["params"]): raise ValueError("muon group: one 'blocks' entry per parameter")
-            g["counts"] = [check_matrix_view(p, g["shape"], b, n) for p, b, n in zip(g["params"], g["blocks"], names)]
-        return g
-
     def _fill(self, **kw):
         for k, v in kw.items(): self._hp[k].fill_(v)
 
-    # phase 1 ---------------------------------------------------------------------------------------------------
-    def _reduce_adamw(self, group: dict, world: int) -> list:
-        out = []
-        for p in group["params"]:
-            if p.grad is None: continue
-            if world == 1: out.append((p, None, p.grad, False))
-            elif p.numel() < 1024 or p.shape[0] % world: out.append((p, dist.all_reduce(p.grad, async_op=True), p.grad, False))
-            else:
-                g = torch.empty_like(p.grad[: p.shape[0] // world])
-                out.append((p, _reduce_scatter(g, p.grad), g, True))
-        return out
-
-    def _reduce_muon(self, group: dict, world: int) -> dict:
-        params, shape, blocks, K = group["params"], group["shape"], group["blocks"], sum(group["counts"])
-        if all(p.grad is None for p in params): return {}
-        grads = _stack(params, shape, blocks, 0, K, grads=True)                  # (K,O,I)
-        if world == 1: return dict(grads=grads, chunk=K, work=None)
-        chunk = math.ceil(K / world)
-        padded = torch.cat([grads, grads.new_zeros(chunk * world - K, *shape)])  # (chunk*W,O,I)
-        owned = grads.new_empty(chunk, *shape)
-        return dict(grads=owned, chunk=chunk, work=_reduce_scatter(owned, padded), buffer=padded)
-
-    # phase 2 ---------------------------------------------------------------------------------------------------
     def _step_adamw(self, group: dict, entries: list, rank: int, world: int, gathers: list) -> None:
         for p, work, grad, sharded in entries:
             if work is not None: work.wait(); grad.div_(world)
@@ -222,7 +221,7 @@ class MuonAdamW(torch.optim.Optimizer):
         "One update of every group; under `torch.distributed` also averages the gradients over the ranks."
         if closure is not None: raise ValueError("MuonAdamW.step takes no closure")
         rank, world = dist_info()
-        reduced = [(self._reduce_adamw if g["kind"] == "adamw" else self._reduce_muon)(g, world) for g in self.param_groups]
+        reduced = [(_reduce_adamw if g["kind"] == "adamw" else _reduce_muon)(g, world) for g in self.param_groups]
         gathers = []
         for g, info in zip(self.param_groups, reduced):
             (self._step_adamw if g["kind"] == "adamw" else self._step_muon)(g, info, rank, world, gathers)
@@ -231,49 +230,38 @@ class MuonAdamW(torch.optim.Optimizer):
             if finish is not None: finish()
 
 # %% ../nbs/04_optim.ipynb #3d606b5a
-def optimizer_groups(model: torch.nn.Module, unembedding_lr: float = 0.008, embedding_lr: float = 0.3, matrix_lr: float = 0.02,
+def optimizer_groups(model: nn.Module, unembedding_lr: float = 0.008, embedding_lr: float = 0.3, matrix_lr: float = 0.02,
                      weight_decay: float = 0.0, scalar_lr: float = 0.5, batched_optimizer: str = "muon",
-                     split_collect: str = "branch", adamw_matrix_lr: float = 0.002) -> list[dict]:
-    "`MuonAdamW` groups for a (branched) GPT, by parameter name; see the table above."
+                     split_collect_blocks: str = "branch", adamw_matrix_lr: float = 0.002) -> list[dict]:
+    "`MuonAdamW` groups for a (branched) GPT, from the modules that own the parameters (the table in the optim docs)."
     if batched_optimizer not in ("muon", "adamw"): raise ValueError(f"batched_optimizer must be 'muon' or 'adamw', got {batched_optimizer!r}")
-    if split_collect not in ("branch", "whole"): raise ValueError(f"split_collect must be 'branch' or 'whole', got {split_collect!r}")
+    if split_collect_blocks not in ("branch", "whole"):
+        raise ValueError(f"split_collect_blocks must be 'branch' or 'whole', got {split_collect_blocks!r}")
     C = model.transformer.wte.weight.shape[1]
     dm = (C / 768) ** -0.5
-    adamw = dict(lm_head=[], wte=[], ve=[], resid=[], x0=[], batched=[])
-    muon = {}                                                    # (O,I) -> list of (name, param, blocks)
-    for name, p in model.named_parameters():
-        if name == "lm_head.weight": adamw["lm_head"].append((name, p))
-        elif name == "transformer.wte.weight": adamw["wte"].append((name, p))
-        elif name.startswith("value_embeds."): adamw["ve"].append((name, p))
-        elif name == "resid_lambdas": adamw["resid"].append((name, p))
-        elif name == "x0_lambdas": adamw["x0"].append((name, p))
-        elif name in ("linear_in.weight", "linear_out.weight"):
-            cols = name == "linear_out.weight"                   # collect (C, R*C): branch blocks are column blocks
-            shape = (C, C) if split_collect == "branch" else tuple(p.shape)
-            muon.setdefault(shape, []).append((name, p, "cols" if cols and split_collect == "branch" else "rows"))
-        elif name.startswith("transformer.h.") and p.dim() == 3 and batched_optimizer == "adamw": adamw["batched"].append((name, p))
-        elif name.startswith("transformer.h.") and p.dim() in (2, 3): muon.setdefault(tuple(p.shape[-2:]), []).append((name, p, "rows"))
-        else: raise ValueError(f"parameter {name} of shape {tuple(p.shape)} has no optimizer group")
+    scalars = lambda name: [getattr(model, name)] if getattr(model, name, None) is not None else []
+    adamw = dict(lm_head=[model.lm_head.weight], wte=[model.transformer.wte.weight], ve=list(model.value_embeds.parameters()),
+                 resid=scalars("resid_lambdas"), x0=scalars("x0_lambdas"), batched=[])
+    muon = {}                                                    # (O,I) -> list of (param, blocks)
+    for m in model.transformer.h.modules():
+        if isinstance(m, BatchedLinear) and batched_optimizer == "adamw": adamw["batched"].append(m.weight)
+        elif isinstance(m, (Linear, BatchedLinear)): muon.setdefault(tuple(m.weight.shape[-2:]), []).append((m.weight, "rows"))
+    if model.branched:                                           # split (R*C,C): R row blocks; collect (C,R*C): R column blocks
+        for lin, blocks in ((model.linear_in, "rows"), (model.linear_out, "cols")):
+            whole = split_collect_blocks == "whole"
+            muon.setdefault(tuple(lin.weight.shape) if whole else (C, C), []).append((lin.weight, "rows" if whole else blocks))
+    names = {p: n for n, p in model.named_parameters()}
+    grouped = {p for v in adamw.values() for p in v} | {p for v in muon.values() for p, _ in v}
+    for n, p in model.named_parameters():
+        if p not in grouped: raise ValueError(f"parameter {n} of shape {tuple(p.shape)} has no optimizer group")
     hp = dict(lm_head=(unembedding_lr * dm, (0.8, 0.96), 0.01), wte=(embedding_lr * dm, (0.8, 0.995), 0.001),
               ve=(embedding_lr * dm * 0.5, (0.8, 0.995), 0.01), resid=(scalar_lr * 0.01, (0.8, 0.95), 0.05),
               x0=(scalar_lr, (0.96, 0.95), 0.0), batched=(adamw_matrix_lr, (0.8, 0.95), 0.0))
-    groups = [dict(kind="adamw", name=k, names=[n for n, _ in v], params=[p for _, p in v], lr=hp[k][0], betas=hp[k][1], eps=1e-10,
+    groups = [dict(kind="adamw", name=k, names=[names[p] for p in v], params=v, lr=hp[k][0], betas=hp[k][1], eps=1e-10,
                    weight_decay=hp[k][2]) for k, v in adamw.items() if v]
     for shape in sorted(muon):
         v = muon[shape]
-        groups.append(dict(kind="muon", name=f"muon{shape}", names=[n for n, _, _ in v], params=[p for _, p, _ in v], shape=shape,
-                           blocks=[b for _, _, b in v], lr=matrix_lr, momentum=0.95, ns_steps=5, beta2=0.9, weight_decay=weight_decay))
+        groups.append(dict(kind="muon", name=f"muon{shape}", names=[names[p] for p, _ in v], params=[p for p, _ in v], shape=shape,
+                           blocks=[b for _, b in v], lr=matrix_lr, momentum=0.95, ns_steps=5, beta2=0.9, weight_decay=weight_decay))
     for g in groups: g["initial_lr"] = g["lr"]
     return groups
-
-# %% ../nbs/04_optim.ipynb #cc6047fb
-from .model import GPT
-
-def setup_optimizer(self: GPT, unembedding_lr: float = 0.008, embedding_lr: float = 0.3, matrix_lr: float = 0.02,
-                    weight_decay: float = 0.0, scalar_lr: float = 0.5, batched_optimizer: str = "muon",
-                    split_collect: str = "branch", adamw_matrix_lr: float = 0.002, compile: bool = False) -> MuonAdamW:
-    "The reference's optimizer for this model: `MuonAdamW` over `optimizer_groups` (pass batch-scaled LRs and WD)."
-    return MuonAdamW(optimizer_groups(self, unembedding_lr, embedding_lr, matrix_lr, weight_decay, scalar_lr,
-                                      batched_optimizer, split_collect, adamw_matrix_lr), compile=compile)
-
-GPT.setup_optimizer = setup_optimizer  # attached here: `model` cannot import `optim` (as model.py attaches its counting methods)

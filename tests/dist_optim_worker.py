@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 import torch
 import torch.distributed as dist
-import depthbreadth.optim  # adds GPT.setup_optimizer
+from depthbreadth.runtime import dist_info
 from depthbreadth.config import GPTConfig
 from depthbreadth.model import build_model
-from depthbreadth.optim import dist_info
+from depthbreadth.optim import MuonAdamW, optimizer_groups
 
 # D=3, R=3: Muon stacks of 9 (c_fc, mlp.c_proj), 6 (ve_gate), 18 (c_k/c_v) and 24 ((C,C): c_q, c_proj, split, collect)
 # matrices, so with 2 ranks some stacks split unevenly; wte/lm_head/VE (64 rows) are sharded, the lambdas replicated.
@@ -27,7 +27,7 @@ def train(batched_optimizer: str = "muon", micro_batches: int = 1, resume_at: in
     rank, world = dist_info()
     torch.manual_seed(0)
     model = build_model(GPTConfig(**CFG))
-    make = lambda: model.setup_optimizer(weight_decay=0.2, batched_optimizer=batched_optimizer)
+    make = lambda: MuonAdamW(optimizer_groups(model, weight_decay=0.2, batched_optimizer=batched_optimizer))
     opt, per = make(), N_GLOBAL // world
     for i, b in enumerate(batches()):
         for m in (b[rank * per:(rank + 1) * per]).chunk(micro_batches):
