@@ -1,8 +1,8 @@
 """The docs site: `tools/docs.py` builds it (on a copy of the repo, so it never collides with a build in the checkout),
-every module page documents its exported names, the home page and the Results page are there with their tables (the
-Results page shows every piece of evidence that `runs/` holds and says what is missing), and both pages render to a
-non-blank PNG in headless Chromium."""
-import csv, importlib, json, os, re, shutil, subprocess, sys, tempfile
+every module page documents its exported names, the home page shows the grid and the stage-2 answer with its figure, the
+Results page links every executed notebook in `runs/` and shows its figures, tables and written answers (and says what is
+missing), and both pages render to a non-blank PNG in headless Chromium."""
+import csv, html, importlib, json, os, re, shutil, subprocess, sys, tempfile
 from pathlib import Path
 import pytest
 
@@ -51,42 +51,57 @@ def test_module_pages_document_exported_names(site):
     assert n_documented >= 20, f"only {n_documented} functions/classes documented"
 
 
+def _page_text(html_text: str) -> str:
+    "The visible text of a page: tags dropped, entities decoded, whitespace collapsed."
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", html_text)).split())
+
+
+def _md_start(md: str, n: int = 40) -> str:
+    "The first `n` characters of a markdown text as a browser shows it (emphasis and code marks dropped)."
+    return " ".join(re.sub(r"[*`_]", "", md).split())[:n]
+
+
 def test_home_page(site):
     text = (site / "index.html").read_text()
     assert "<title>" in text and "depthbreadth" in text
     assert "84,934,656" in text, "the grid table (baseline parameters at C=768) is missing from the home page"
     assert "docs.sh" in text, "the home page does not say how to build the docs"
     assert 'href="results.html"' in text, "no link to the Results page"
+    stage2 = RUNS / "stage2-cpu"
+    if (stage2 / "answer.md").exists():
+        assert "data:image/png" in text, "the home page does not show the stage-2 figure"
+        assert _md_start((stage2 / "answer.md").read_text()) in _page_text(text), "the home page does not show the stage-2 answer"
+        assert "blob/main/runs/stage2-cpu/compare.ipynb" in text, "the home page does not link the executed stage-2 notebook"
+
+
+AREAS = {"Throughput benchmark": "bench", "Stage 1: pilot sweep": "pilot-*", "Stage 2": "stage2-*",
+         "Attention backend": "backend", "Ad-hoc training runs": "adhoc"}   # section -> folders under runs/
 
 
 def test_results_page_shows_the_evidence(site):
+    """Per area: every executed notebook and data file linked, written answers shown, figures embedded (the PNG files, else the
+    notebooks' own), CSV tables rendered; an area without an executed notebook says what is missing."""
     text = (site / "results.html").read_text()
-    for heading in ("What is here", "Throughput benchmark", "Stage 1: pilot sweep", "Stage 2", "Attention backend", "Ad-hoc training runs"):
+    visible = _page_text(text)
+    assert "What is here" in text
+    n_images = 0
+    for heading, pattern in AREAS.items():
         assert heading in text, f"Results page lacks the section {heading!r}"
-    present = 0
-    if files := sorted(RUNS.glob("bench/*.json")):
-        present += 1
-        assert all(f"runs/bench/{f.name}" in text for f in files)
-    else: assert "runs/bench/&lt;device&gt;.json" in text and "Not there yet" in text
-    if sweeps := sorted(RUNS.glob("pilot-*/ranking.csv")):
-        present += 1
-        for f in sweeps:
-            with open(f, newline="") as fh: rows = list(csv.DictReader(fh))
-            keys = {r.get("tag", next(iter(r.values()))) for r in rows}          # the configs (first column if no `tag`)
-            assert f"runs/{f.parent.name}/ranking.csv" in text and all(f"<td>{k}</td>" in text for k in keys), f"ranking of {f.parent.name} not shown"
-    else: assert "runs/pilot-cpu/" in text and "Not there yet" in text
-    if stage2 := sorted(d for d in RUNS.glob("stage2-*") if d.is_dir()):
-        present += 1
-        assert all(f"runs/{d.name}/" in text for d in stage2)
-    else: assert "runs/stage2-cpu/" in text
-    if files := sorted(RUNS.glob("backend/*.json")):
-        present += 1
-        for f in files:
-            assert f"<td>{f.stem}</td>" in text and f"<td>{json.loads(f.read_text())['selected']}</td>" in text, f"backend record {f.name} not shown"
-    if runs := sorted(RUNS.glob("adhoc/*/summary.json")):
-        present += 1
-        assert all(f"<td>{s.parent.name}</td>" in text for s in runs)
-    assert text.count("<table") >= 1 + present, "the Results page lacks its tables"
+        dirs = sorted(d for d in RUNS.glob(pattern) if d.is_dir() and any(d.glob("*.ipynb")))
+        if not dirs:
+            assert f"runs/{pattern}/" in text and "Not there yet" in text, f"{heading}: no note that the evidence is missing"
+        for d in dirs:
+            for f in sorted(d.glob("*.ipynb")) + sorted(d.glob("*.json")) + sorted(d.glob("*.csv")):
+                assert f"blob/main/runs/{d.name}/{f.name}" in text, f"{heading}: runs/{d.name}/{f.name} is not linked"
+            for f in sorted(d.glob("*.md")):
+                assert _md_start(f.read_text()) in visible, f"{heading}: runs/{d.name}/{f.name} is not shown"
+            for f in sorted(d.glob("*.csv")):
+                with open(f, newline="") as fh: rows = list(csv.DictReader(fh))
+                keys = {r.get("tag", next(iter(r.values()))) for r in rows}          # the configs (first column if no `tag`)
+                assert all(f"<td>{k}</td>" in text for k in keys), f"{heading}: the table runs/{d.name}/{f.name} is not shown"
+            pngs = list(d.glob("*.png"))
+            n_images += len(pngs) or sum(json.dumps(json.loads(nb.read_text())).count('"image/png"') for nb in d.glob("*.ipynb"))
+    assert text.count("data:image/png") >= n_images, f"the Results page shows {text.count('data:image/png')} figures, runs/ has {n_images}"
 
 
 def _browser():

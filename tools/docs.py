@@ -1,53 +1,17 @@
 """Build the documentation site into `_docs/` offline, without Quarto: `python tools/docs.py [--out DIR]`.
 
 nbdev's own notebook processing (`proc_nbs`: `#| hide` applied, `show_doc` cells added and executed, so every page
-has the API signatures and docstrings) writes processed notebooks into `_proc/`; `smalldocs` (pure Python) renders
+has the API signatures and docstrings) writes processed notebooks into `_proc/`. nbdev runs the exported cells, the
+`#| exec_doc` cells and every cell that imports something, which is why each notebook keeps its imports alone in their
+own cells: a cell that mixed an import with other work would run whole here. `smalldocs` (pure Python) renders
 that Quarto project into HTML. `nbs/results.ipynb` has `#| exec_doc` cells, so it is executed afresh on every build
 and the Results page always shows what `runs/` holds now. Pages get Quarto's names (`config.html`, from each
 notebook's `output-file`), so nbdev's doc links work offline too. Where Quarto exists (the GitHub Pages job),
 `nbdev-docs` builds the same notebooks (`python tools/docs.py --quarto`)."""
-import argparse, ast, json, os, re, shutil, subprocess, sys, time
+import argparse, json, os, re, shutil, subprocess, sys, time
 from pathlib import Path
 
 HARMLESS = ("is not read by smalldocs", "unknown key format-links", "format commonmark is not built", "keep-md is ignored")  # Quarto-only keys of nbdev's _quarto.yml
-
-
-def _imports_only(source: str) -> str | None:
-    "The top-level import statements of a cell that mixes imports with other code (None when it does not)."
-    try: body = ast.parse(source).body
-    except SyntaxError: return None
-    imports = [n for n in body if isinstance(n, (ast.Import, ast.ImportFrom))]
-    if not imports or len(imports) == len(body): return None
-    return "\n".join(ast.get_source_segment(source, n) for n in imports)
-
-
-def _patch_nbdev():
-    """nbdev's docs processing runs every cell that contains an import, so a test cell that mixes `import pandas as pd`
-    with a minute of work would run it (or fail, lacking names from cells it skips). Here such a cell runs its
-    imports only; exported cells, import-only cells, `show_doc` and `#| exec_doc` cells run as in nbdev.
-    Also prints how long each notebook took, so a slow page is easy to find."""
-    import nbdev.processors as P, nbdev.serve_drv as drv
-    from fastcore.basics import str2bool
-    def __call__(self, cell):
-        if not self.nb.has_docs_ or not hasattr(self, "k"): return
-        fm = getattr(self.nb, "frontmatter_", {})
-        if str2bool(fm.get("skip_showdoc", False)) or not P._do_eval(cell): return
-        explicit = cell.directives_.keys() & {"export", "exports", "exporti", "exec_doc"}
-        imports = None if explicit else _imports_only(cell.source)
-        if imports is not None: self.k.run_cell(imports)
-        else: self.k.cell(cell)
-        if (e := self.k.exc):
-            raise RuntimeError(f"docs: notebook {fm.get('title', '?')!r}, cell {cell.idx_} failed:\n{cell.source}\n{type(e).__name__}: {e}") from e
-    P.exec_show_docs.__call__ = __call__
-    P.warn = lambda *a, **k: None          # its "cells containing imports and other code" warning is handled above
-    if getattr(drv.main, "_timed", False): return
-    main = drv.main
-    def timed(o):
-        t0 = time.time(); r = main(o)
-        if o[0].suffix == ".ipynb": print(f"docs: processed {o[0].name} in {time.time() - t0:.1f} s", flush=True)
-        return r
-    timed._timed = True
-    drv.main = timed
 
 
 def _quarto_names(cache: Path):
@@ -77,7 +41,6 @@ def build(out: Path | None = None, verbose: bool = False) -> Path:
     from nbdev.quarto import refresh_quarto_yml, nbdev_sidebar
     from nbdev.doclinks import _build_modidx
     from nbdev.serve import proc_nbs
-    _patch_nbdev()
     cfg = get_config()
     os.chdir(cfg.config_path)
     out = Path(out).resolve() if out else cfg.doc_path
@@ -86,7 +49,9 @@ def build(out: Path | None = None, verbose: bool = False) -> Path:
     nbdev_sidebar.__wrapped__()               # nbs/sidebar.yml (gitignored)
     # force: the Results page depends on runs/, not only on its notebook, so a cached _proc/ page would be stale.
     # n_workers=0: one process, so torch and the package are imported once for all notebooks.
+    t0 = time.time()
     cache = proc_nbs(n_workers=0, force=True)
+    print(f"docs: processed the notebooks in {time.time() - t0:.1f} s", flush=True)
     _quarto_names(cache)
     r = subprocess.run([sys.executable, "-m", "smalldocs.cli", "render", str(cache)], capture_output=True, text=True)
     lines = (r.stdout + r.stderr).splitlines()
@@ -106,11 +71,10 @@ def build(out: Path | None = None, verbose: bool = False) -> Path:
 
 def build_quarto() -> Path:
     """The same notebooks through nbdev's real `nbdev-docs` (Quarto must be on PATH: the GitHub Pages job), with the
-    same cell-execution rule as the offline build."""
+    same cell processing as the offline build."""
     from nbdev.config import get_config
     from nbdev.quarto import nbdev_docs
     if not shutil.which("quarto"): raise RuntimeError("--quarto needs Quarto on PATH; without it run `python tools/docs.py`")
-    _patch_nbdev()
     cfg = get_config()
     os.chdir(cfg.config_path)
     shutil.rmtree(cfg.config_path / "_proc", ignore_errors=True)   # as force=True above: Results must be re-executed

@@ -1,4 +1,5 @@
-"""Write README.md from nbs/index.ipynb without Quarto: markdown cells as they are, markdown outputs of visible cells.
+"""Write README.md from nbs/index.ipynb without Quarto: markdown cells as they are, markdown outputs of visible cells (a
+figure there carries a markdown image link to the committed PNG beside its embedded copy, so the README links the file).
 `python tools/readme.py` writes it; `python tools/readme.py --check` exits 1 if README.md is stale."""
 import json, sys
 from pathlib import Path
