@@ -14,8 +14,8 @@ import torch.distributed as dist
 from . import __version__
 
 # %% auto #0
-__all__ = ['COMPUTE_DTYPE', 'GPU_PEAK_BF16', 'dist_info', 'init_distributed', 'sync', 'measured_matmul_flops', 'device_name',
-           'peak_flops', 'peak_memory_mb', 'versions', 'git_commit']
+__all__ = ['COMPUTE_DTYPE', 'GPU_PEAK_BF16', 'dist_info', 'init_distributed', 'sync', 'gpu_peak_bf16', 'measured_matmul_flops',
+           'device_name', 'peak_flops', 'peak_memory_mb', 'versions', 'git_commit']
 
 # %% ../nbs/00_runtime.ipynb #f37d3ea9
 def _compute_dtype() -> torch.dtype:
@@ -49,8 +49,19 @@ def sync(device) -> None:
     if str(device).startswith("cuda"): torch.cuda.synchronize(device)
 
 # %% ../nbs/00_runtime.ipynb #61e82d4a
-GPU_PEAK_BF16 = {"H100 NVL": 835e12, "H100 PCIe": 756e12, "H100": 989e12, "H200": 989e12, "A100": 312e12, "B200": 2.25e15,
-                 "B100": 1.75e15, "RTX 5090": 209.5e12, "RTX 4090": 165.2e12, "L40S": 362e12, "A10": 125e12}
+# Dense bf16 FLOP/s by device name (nanochat's table): a key matches when every one of its lower-case substrings is in the
+# lower-cased name, and the first match wins, so the specific SKUs come first ("NVIDIA H200 NVL" is 836e12, not the SXM 989e12).
+GPU_PEAK_BF16 = {("gb200",): 2.5e15, ("grace blackwell",): 2.5e15, ("b200",): 2.25e15, ("b100",): 1.8e15,
+                 ("h200", "nvl"): 836e12, ("h200", "pcie"): 836e12, ("h200",): 989e12,
+                 ("h100", "nvl"): 835e12, ("h100", "pcie"): 756e12, ("h100",): 989e12, ("h800", "nvl"): 989e12, ("h800",): 756e12,
+                 ("a100",): 312e12, ("a800",): 312e12, ("a40",): 149.7e12, ("a30",): 165e12,
+                 ("l40s",): 362e12, ("l40-s",): 362e12, ("l40 s",): 362e12, ("l4",): 121e12,
+                 ("5090",): 209.5e12, ("4090",): 165.2e12, ("3090",): 71e12}
+
+def gpu_peak_bf16(name: str) -> float | None:
+    "Dense bf16 FLOP/s of the GPU called `name` from `GPU_PEAK_BF16`, or None for a GPU the table does not know."
+    name = name.lower()
+    return next((flops for words, flops in GPU_PEAK_BF16.items() if all(w in name for w in words)), None)
 
 def measured_matmul_flops(n: int = 1024, reps: int = 10, device="cpu", dtype=torch.float32) -> float:
     "FLOP/s of an n x n matmul on this device: the fastest of `reps` (a peak; interference from other work only lowers it)."
@@ -73,8 +84,7 @@ def peak_flops(device="cpu") -> tuple[float, str]:
     "(peak FLOP/s, where it came from) for MFU."
     if str(device).startswith("cuda"):
         name = device_name(device)
-        for k, v in GPU_PEAK_BF16.items():
-            if k in name: return v, f"{name} dense bf16"
+        if (flops := gpu_peak_bf16(name)) is not None: return flops, f"{name} dense bf16"
         return measured_matmul_flops(8192, device=device, dtype=torch.bfloat16), f"{name} measured bf16 matmul"
     return measured_matmul_flops(), "measured fp32 1024^3 matmul"
 
