@@ -6,7 +6,7 @@ Docs: https://depthbreadth.github.io/depthbreadth/attention.html.md"""
 
 # %% ../nbs/02_attention.ipynb #3b0f9384
 from __future__ import annotations
-import importlib, math, os
+import importlib, inspect, math, os
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Callable
@@ -15,9 +15,10 @@ import torch.nn.functional as F
 from .runtime import COMPUTE_DTYPE
 
 # %% auto #0
-__all__ = ['TOLERANCE', 'CANDIDATES', 'MODULES', 'SUPPORTED_MAJOR', 'KERNEL_DTYPES', 'PROBE_WINDOWS', 'ENV_VAR', 'PREFERENCE',
-           'naive_attention', 'sliding_window_mask', 'sdpa_attention', 'window_block_mask', 'flex_attention_window',
-           'torch_attention', 'torch_attention_with_kvcache', 'Kernel', 'fa4_kernel', 'fa23_kernel', 'reference_errors',
+__all__ = ['FA4_KEYWORDS', 'TOLERANCE', 'CANDIDATES', 'MODULES', 'SUPPORTED_MAJOR', 'KERNEL_DTYPES', 'PROBE_SHAPES', 'ENV_VAR',
+           'PREFERENCE', 'naive_attention', 'sliding_window_mask', 'sdpa_attention', 'window_block_mask',
+           'flex_attention_window', 'torch_attention', 'torch_attention_with_kvcache', 'Kernel', 'fa4_attention',
+           'fa4_attention_backward', 'fa4_api_gaps', 'fa4_kernel', 'fa23_kernel', 'reference_errors',
            'within_tolerance', 'probe_backend', 'probe_torch', 'BackendError', 'Selection', 'select_backend',
            'this_machine', 'backend_status', 'backend_line', 'attend', 'attend_with_kvcache', 'attention_path',
            'branches_to_batch', 'batch_to_branches', 'branches_to_heads', 'heads_to_branches']
@@ -112,14 +113,71 @@ class Kernel:
     attend: Callable                                # (q, k, v, window) -> (B,T,Hq,Dh)
     attend_with_kvcache: Callable | None = None     # (q, k_cache, v_cache, k, v, cache_seqlens, window) -> (B,Tn,Hq,Dh)
 
-def _out(r): return r[0] if isinstance(r, (tuple, list)) else r  # FA4 (and some FA3 builds) return (out, lse)
+def _out(r): return r[0] if isinstance(r, (tuple, list)) else r  # some FA3 builds return (out, lse)
+
+_FA4_MODULES: dict = {}  # key -> imported `flash_attn.cute` (or a stand-in): the custom ops take the key, not the module
+
+def _fa4_window(window: int) -> dict:
+    "FA4 keywords for our left window: -1 = full causal, W >= 0 = keys [p-W, p]."
+    return dict(causal=True, window_size=(None, None)) if window < 0 else dict(causal=False, window_size=(window, 0))
+
+@torch.library.custom_op("depthbreadth::fa4_attention", mutates_args=())
+def fa4_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, window: int, module: str) -> tuple[torch.Tensor, torch.Tensor]:
+    "FA4 forward as one op the compiler keeps whole: `(out (B,T,Hq,Dh), lse (B,Hq,T) fp32)`; `window=-1` = full causal."
+    with torch.no_grad(): out, lse = _FA4_MODULES[module].flash_attn_func(q, k, v, **_fa4_window(window), return_lse=True)
+    return out.contiguous(), lse.contiguous()
+
+@fa4_attention.register_fake
+def _(q, k, v, window, module):
+    B, T, H, _ = q.shape
+    return q.new_empty(B, T, H, v.size(-1)), q.new_empty(B, H, T, dtype=torch.float32)
+
+@torch.library.custom_op("depthbreadth::fa4_attention_backward", mutates_args=())
+def fa4_attention_backward(dout: torch.Tensor, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, out: torch.Tensor, lse: torch.Tensor,
+                           window: int, module: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    "FA4's backward (`interface._flash_attn_bwd`) for `fa4_attention`: `(dq, dk, dv)`."
+    w = _fa4_window(window)
+    grads = _FA4_MODULES[module].interface._flash_attn_bwd(q=q, k=k, v=v, out=out, dout=dout, lse=lse, softmax_scale=None, causal=w["causal"],
+                                                           softcap=0.0, window_size_left=w["window_size"][0], window_size_right=w["window_size"][1])
+    return tuple(g.contiguous() for g in grads[:3])
+
+@fa4_attention_backward.register_fake
+def _(dout, q, k, v, out, lse, window, module): return q.new_empty(q.shape), k.new_empty(k.shape), v.new_empty(v.shape)
+
+def _fa4_setup(ctx, inputs, output):
+    q, k, v, ctx.window, ctx.module = inputs
+    ctx.save_for_backward(q, k, v, *output)
+
+def _fa4_backward(ctx, dout, dlse):  # lse is an auxiliary output: no gradient flows through it
+    q, k, v, out, lse = ctx.saved_tensors
+    return *fa4_attention_backward(dout.contiguous(), q, k, v, out, lse, ctx.window, ctx.module), None, None
+
+fa4_attention.register_autograd(_fa4_backward, setup_context=_fa4_setup)
+
+FA4_KEYWORDS = {"flash_attn_func": ("causal", "window_size", "return_lse"),
+                "interface._flash_attn_bwd": ("q", "k", "v", "out", "dout", "lse", "softmax_scale", "causal", "softcap",
+                                              "window_size_left", "window_size_right")}
+
+def fa4_api_gaps(mod) -> list[str]:
+    "The FA4 functions or keywords our calls use that `mod` lacks (empty: the API of flash-attn-4 4.0.0b36 that they were written for)."
+    gaps = []
+    for path, names in FA4_KEYWORDS.items():
+        fn = mod
+        for part in path.split("."): fn = getattr(fn, part, None)
+        if fn is None: gaps.append(path); continue
+        params = inspect.signature(fn).parameters
+        if not any(p.kind == p.VAR_KEYWORD for p in params.values()): gaps += [f"{path}({n}=)" for n in names if n not in params]
+    return gaps
+
+def _fa4_key(mod) -> str: return f"{mod.__name__}@{id(mod):x}"
 
 def fa4_kernel(mod) -> Kernel:
-    "FlashAttention-4 (`flash_attn.cute`); it has no `flash_attn_with_kvcache`, so the cache call falls back to PyTorch."
+    "FlashAttention-4 (`flash_attn.cute`) through the `fa4_attention` custom op; no `flash_attn_with_kvcache`, so the cache call falls back to PyTorch."
+    key = _fa4_key(mod)
+    _FA4_MODULES[key] = mod
     def attend(q, k, v, window=None):
-        if _covers(window, k.size(1)): return _out(mod.flash_attn_func(q, k, v, causal=True))
-        return _out(mod.flash_attn_func(q, k, v, causal=False, window_size=(int(window), 0)))
-    return Kernel("fa4", torch.compiler.disable(attend), None)
+        return fa4_attention(q, k, v, -1 if _covers(window, k.size(1)) else int(window), key)[0]
+    return Kernel("fa4", attend, None)
 
 def fa23_kernel(name: str, mod) -> Kernel:
     "FlashAttention-2 or -3: same API, `window_size=(left, 0)` with -1 = unlimited, and an in-place KV-cache call."
@@ -157,28 +215,42 @@ def within_tolerance(errors: dict, dtype) -> bool:
 
 # %% ../nbs/02_attention.ipynb #5b17f19c
 CANDIDATES = ("fa4", "fa3", "fa2", "sdpa")
-MODULES = {"fa4": ("flash_attn.cute",), "fa3": ("flash_attn_interface", "flash_attn_3.flash_attn_interface"), "fa2": ("flash_attn",)}
+MODULES = {"fa4": ("flash_attn.cute",),
+           "fa3": ("flash_attn_interface", "flash_attn_3.flash_attn_interface", "kernels:varunneal/flash-attention-3", "kernels:kernels-community/flash-attn3"),
+           "fa2": ("flash_attn",)}
 SUPPORTED_MAJOR = {"fa4": (9, 10, 11, 12), "fa3": (8, 9), "fa2": (8, 9, 12)}  # compute capability majors (FA4's backward needs >= 9)
 KERNEL_DTYPES = (torch.bfloat16, torch.float16)
-PROBE_WINDOWS = (None, 32)  # full causal and a sliding window, on T=128
+PROBE_SHAPES = (((2, 128, 4, 2, 64), (None, 32)),       # (B,T,Hq,Hkv,Dh), windows: GQA, full and a short window
+                ((1, 2048, 6, 6, 128), (None, 512)))    # the gpu preset's training shape: Dh=128, T=2048, full and its short window
 
 def _outcome(status: str, reason: str, short: str | None = None) -> dict:
     return {"status": status, "short": short or status, "reason": " ".join(str(reason).split())[:400]}
 
+def _import_one(name: str, importer):
+    if not name.startswith("kernels:"): return importer(name)
+    return importer("kernels").get_kernel(name.removeprefix("kernels:")).flash_attn_interface
+
 def _import_first(names, importer):
     errors = []
     for name in names:
-        try: return importer(name)
+        try: return _import_one(name, importer)
         except Exception as e: errors.append(e)
     raise errors[0]
 
+def _probe_errors(fn, device, dtype, shapes, windowed_only: bool = False) -> dict:
+    "`reference_errors` of `fn` at every probe shape and window -> {'shape/window': errors}."
+    return {f"{'x'.join(map(str, shape))}/window={w}": reference_errors(fn, device, dtype, w, shape)
+            for shape, windows in shapes for w in windows if w is not None or not windowed_only}
+
 def probe_backend(name: str, capability: tuple | None, device="cuda", dtype=torch.bfloat16,
-                  importer=importlib.import_module) -> tuple[dict, Kernel | None]:
-    "Probe FlashAttention candidate `name`: import, GPU, dtype, tiny forward+backward vs the reference -> (outcome, kernel)."
+                  importer=importlib.import_module, shapes=PROBE_SHAPES) -> tuple[dict, Kernel | None]:
+    "Probe FlashAttention candidate `name`: import, API, GPU, dtype, forward+backward vs the reference at `shapes` -> (outcome, kernel)."
     try: mod = _import_first(MODULES[name], importer)
     except Exception as e: return _outcome("unavailable", f"{type(e).__name__}: {e}", f"unavailable({type(e).__name__})"), None
     if not hasattr(mod, "flash_attn_func"):
         return _outcome("unavailable", f"module {mod.__name__} has no flash_attn_func", "unavailable(no-flash_attn_func)"), None
+    if name == "fa4" and (gaps := fa4_api_gaps(mod)):
+        return _outcome("unavailable", f"{mod.__name__} lacks what our calls pass (written for 4.0.0b36): {', '.join(gaps)}", "unavailable(api)"), None
     if capability is None: return _outcome("unsupported", "no CUDA device", "unsupported(no-cuda)"), None
     sm = f"sm_{capability[0]}{capability[1]}"
     if capability[0] not in SUPPORTED_MAJOR[name]:
@@ -187,22 +259,22 @@ def probe_backend(name: str, capability: tuple | None, device="cuda", dtype=torc
     if dtype not in KERNEL_DTYPES:
         return _outcome("unsupported", f"compute dtype {dtype_name}; {name} runs bf16/fp16", f"unsupported({dtype_name})"), None
     kernel = fa4_kernel(mod) if name == "fa4" else fa23_kernel(name, mod)
-    try: errors = {w: reference_errors(kernel.attend, device, dtype, w) for w in PROBE_WINDOWS}
-    except Exception as e: return _outcome("failed", f"tiny forward/backward: {type(e).__name__}: {e}", f"failed({type(e).__name__})"), None
-    bad = {f"window={w}": {k: f"{x:.1e}" for k, x in e.items()} for w, e in errors.items() if not within_tolerance(e, dtype)}
+    try: errors = _probe_errors(kernel.attend, device, dtype, shapes)
+    except Exception as e: return _outcome("failed", f"forward/backward: {type(e).__name__}: {e}", f"failed({type(e).__name__})"), None
+    bad = {k: {n: f"{x:.1e}" for n, x in e.items()} for k, e in errors.items() if not within_tolerance(e, dtype)}
     if bad: return _outcome("failed", f"differs from the reference (relative errors {bad})", "failed(mismatch)"), None
     worst = max(x for e in errors.values() for x in e.values())
-    return _outcome("ok", f"forward+backward match the reference in {dtype_name} (max relative error {worst:.1e})"), kernel
+    return _outcome("ok", f"forward+backward match the reference in {dtype_name} at {len(errors)} shape/window pairs (max relative error {worst:.1e})"), kernel
 
-def probe_torch(capability: tuple | None, device="cuda", dtype=torch.bfloat16) -> tuple[dict, bool]:
-    "The PyTorch candidate always works; on CUDA FlexAttention must pass the reference check to serve windows -> (outcome, use_flex)."
+def probe_torch(capability: tuple | None, device="cuda", dtype=torch.bfloat16, shapes=PROBE_SHAPES) -> tuple[dict, bool]:
+    "The PyTorch candidate always works; on CUDA FlexAttention must pass the reference check at the windowed `shapes` to serve windows -> (outcome, use_flex)."
     if capability is None or not str(device).startswith("cuda"):
         return _outcome("ok", "SDPA; windows as masked SDPA (FlexAttention backward is CUDA-only)", "ok(window=masked)"), False
     flex = lambda q, k, v, w: torch_attention(q, k, v, w, use_flex=True)
-    try: errors = reference_errors(flex, device, dtype, PROBE_WINDOWS[-1])
+    try: errors = _probe_errors(flex, device, dtype, shapes, windowed_only=True)
     except Exception as e:
         return _outcome("ok", f"SDPA; FlexAttention failed ({type(e).__name__}: {e}), windows as masked SDPA", "ok(window=masked)"), False
-    if not within_tolerance(errors, dtype):
+    if not all(within_tolerance(e, dtype) for e in errors.values()):
         return _outcome("ok", f"SDPA; FlexAttention differs from the reference {errors}, windows as masked SDPA", "ok(window=masked)"), False
     return _outcome("ok", "SDPA; windows as compiled FlexAttention", "ok(window=flex)"), True
 
@@ -220,15 +292,17 @@ class Selection:
     use_flex: bool           # FlexAttention serves short windows on CUDA
 
 def select_backend(capability: tuple | None, device_name: str = "cpu", device="cpu", dtype=COMPUTE_DTYPE,
-                   env=None, importer=importlib.import_module) -> Selection:
-    "Probe every candidate and pick one (or the one `env[DEPTHBREADTH_ATTN]` forces) for this GPU generation."
+                   env=None, importer=importlib.import_module, shapes=PROBE_SHAPES) -> Selection:
+    "Probe the candidates and pick one for this GPU generation, or the one `env[DEPTHBREADTH_ATTN]` forces (then no other FlashAttention is imported)."
     env = os.environ if env is None else env
     forced = (env.get(ENV_VAR) or "").strip().lower() or None
     if forced is not None and forced not in CANDIDATES:
         raise ValueError(f"{ENV_VAR}={forced!r} is not an attention backend; valid: {', '.join(CANDIDATES)} (or unset: automatic)")
     outcomes, kernels = {}, {}
-    for name in CANDIDATES[:-1]: outcomes[name], kernels[name] = probe_backend(name, capability, device, dtype, importer)
-    outcomes["sdpa"], use_flex = probe_torch(capability, device, dtype)
+    for name in CANDIDATES[:-1]:
+        if forced in (None, name): outcomes[name], kernels[name] = probe_backend(name, capability, device, dtype, importer, shapes)
+        else: outcomes[name], kernels[name] = _outcome("skipped", f"not imported or probed: {ENV_VAR}={forced}"), None
+    outcomes["sdpa"], use_flex = probe_torch(capability, device, dtype, shapes)
     if forced is not None:
         if outcomes[forced]["status"] != "ok":
             raise BackendError(f"{ENV_VAR}={forced}, but {forced} is {outcomes[forced]['short']}: {outcomes[forced]['reason']}")
