@@ -164,16 +164,17 @@ def samples_from_run(run_dir, prompts: list[str], max_tokens: int = 16, step: in
 # %% ../nbs/07_engine.ipynb #acfba992
 def sample_cli(argv=None) -> int:
     "`depthbreadth-sample RUN_DIR --prompt TEXT`: print samples from a run's latest checkpoint."
-    p = argparse.ArgumentParser(prog="depthbreadth-sample", description="Sample from the latest checkpoint of a run directory.")
-    p.add_argument("run_dir")
-    p.add_argument("--prompt", default="", help="text to continue (default: empty, i.e. just BOS)")
-    p.add_argument("--max-tokens", type=int, default=64)
-    p.add_argument("--temperature", type=float, default=0.8)
-    p.add_argument("--top-k", type=int, default=50)
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--num-samples", type=int, default=1)
-    p.add_argument("--step", type=int, default=None, help="checkpoint step (default: the latest)")
-    p.add_argument("--device", default=None)
+    p = argparse.ArgumentParser(prog="depthbreadth-sample", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                                description="Sample from the latest checkpoint of a run directory (e.g. runs/adhoc/d2b6) through the KV-cache engine.")
+    p.add_argument("run_dir", help="a run directory with checkpoints in ckpt/ (train or depthbreadth-train writes them)")
+    p.add_argument("--prompt", default="", help="text to continue (default: %(default)r, i.e. from BOS alone)")
+    p.add_argument("--max-tokens", type=int, default=64, help="tokens to generate per sample")
+    p.add_argument("--temperature", type=float, default=0.8, help="softmax temperature; 0 = greedy")
+    p.add_argument("--top-k", type=int, default=50, help="sample among the k most likely tokens")
+    p.add_argument("--seed", type=int, default=42, help="random seed of the sampling")
+    p.add_argument("--num-samples", type=int, default=1, help="independent samples of the prompt")
+    p.add_argument("--step", type=int, default=None, help="checkpoint step (default: %(default)s, i.e. the latest)")
+    p.add_argument("--device", default=None, help="cpu, cuda, ... (default: %(default)s, i.e. cuda when available, else cpu)")
     a = p.parse_args(argv)
     model, tok = model_and_tokenizer(a.run_dir, a.step, a.device)
     ids = tok.encode(a.prompt, prepend_bos=True)
