@@ -1,7 +1,66 @@
 #!/usr/bin/env bash
-# The main job: one training run of the 2x6 config at the cpu preset, executed through papermill into runs/adhoc/.
-# Extra arguments go to papermill (e.g. `./run.sh -p tokens 1000000`).
-source "$(dirname "$0")/tools/setup.sh"
-mkdir -p runs/adhoc
-papermill nbs/train.ipynb runs/adhoc/d2b6.ipynb -k python3 -p depth 2 -p branches 6 "$@"
-echo "executed notebook: runs/adhoc/d2b6.ipynb (run directory runs/adhoc/d2b6/)"
+# The main job: one training run of the 2x6 config at the cpu preset (64 steps, about 6 minutes on 2 cores), executed
+# through papermill into runs/adhoc/d2b6.ipynb (curves, summary, samples) with its run directory runs/adhoc/d2b6/
+# (metrics.jsonl, summary.json; ckpt/ stays out of git). The run's log lines stream to the terminal as it trains; at the
+# end three lines say the final val bpb, the tokens/sec and where the notebook is.
+#
+#   ./run.sh [--overwrite] [--out NOTEBOOK] [papermill arguments, e.g. -p tokens 2000000 or -p depth 12 -p branches 1]
+#
+# The notebook is written to --out (default runs/adhoc/d<depth>b<branches>.ipynb), the run directory next to it (the
+# same name without .ipynb; -p run_dir DIR to choose another). A notebook or run directory that already holds a run is
+# never replaced silently: run.sh refuses before anything runs and says how to overwrite it (--overwrite), write a new
+# run next to it (--out) or continue it (-p resume True).
+set -e
+here=$(cd "$(dirname "$0")" && pwd)
+out= run_dir= overwrite=False resume=False depth=2 branches=6 args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
+    --overwrite) overwrite=True; shift;;
+    --out) out=$(realpath -m "$2"); shift 2;;
+    -p|--parameters)
+      [ $# -ge 3 ] || { echo "run.sh: $1 needs a name and a value" >&2; exit 2; }
+      case "$2" in
+        run_dir) run_dir=$(realpath -m "$3"); shift 3; continue;;   # passed on below, resolved against the caller's directory
+        depth) depth=$3;; branches) branches=$3;; resume) resume=$3;; overwrite) overwrite=$3;;
+      esac
+      args+=("$1" "$2" "$3"); shift 3;;
+    *) args+=("$1"); shift;;
+  esac
+done
+out=${out:-$here/runs/adhoc/d${depth}b${branches}.ipynb}
+run_dir=${run_dir:-${out%.ipynb}}
+source "$here/tools/setup.sh"
+show() { local r; r=$(realpath -m --relative-to="$PWD" "$1"); case "$r" in ../*) echo "$1";; *) echo "$r";; esac; }
+truthy() { case "$1" in True|true|1|yes) return 0;; *) return 1;; esac; }
+
+# Never overwrite a finished (or interrupted) run without being asked: refuse before papermill touches the notebook.
+ckpt=$(ls -A "$run_dir/ckpt" 2>/dev/null || true)
+if { [ -e "$out" ] || [ -e "$run_dir/summary.json" ] || [ -e "$run_dir/metrics.jsonl" ] || [ -n "$ckpt" ]; } \
+   && ! truthy "$overwrite" && ! truthy "$resume"; then
+  {
+    echo "run.sh: a run is already there: $(show "$out") (run directory $(show "$run_dir")/). Nothing was changed; choose one:"
+    echo "  ./run.sh --overwrite ...                  replace it (committed files under runs/ change; git checkout -- runs/ restores them)"
+    echo "  ./run.sh --out runs/adhoc/NAME.ipynb ...  write a new run next to it (run directory runs/adhoc/NAME/)"
+    [ -n "$ckpt" ] && echo "  ./run.sh -p resume True ...               continue it from its latest checkpoint"
+  } >&2
+  exit 2
+fi
+
+mkdir -p "$(dirname "$out")"
+echo "run.sh: training; log lines follow (the first run builds the corpus and tokenizer into \$DEPTHBREADTH_HOME first)"
+# --stdout-file -: the notebook's printed lines (set-up, one line every few steps, evaluations) reach the terminal live.
+if ! papermill nbs/train.ipynb "$out" -k python3 --no-progress-bar --stdout-file - --stderr-file /dev/stderr \
+     -p depth "$depth" -p branches "$branches" "${args[@]}" -p run_dir "$run_dir" -p overwrite "$overwrite"; then
+  echo "run.sh: the run failed; the executed notebook $(show "$out") shows the cell and the error" >&2
+  exit 1
+fi
+python - "$(show "$out")" "$(show "$run_dir")" <<'EOF'
+import json, sys
+from pathlib import Path
+notebook, run_dir = sys.argv[1:]
+s = json.loads((Path(run_dir) / "summary.json").read_text())
+print(f"\nfinal val bpb {s['final_val_bpb']:.4f} (out-of-domain {s['final_val_ood_bpb']:.4f}; {s['initial_val_bpb']:.4f} before training), status {s['status']}")
+print(f"speed: {s['tok_per_sec_median']:,.0f} tokens/sec (median step), {s['tokens_done']:,} tokens in {s['wall_time_s'] / 60:.1f} min")
+print(f"notebook: {notebook} (curves, summary, samples; run directory {run_dir}/)")
+EOF

@@ -11,4 +11,7 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q -e '.[dev]'
   touch "$stamp"
 fi
-export PATH="$PWD/.venv/bin:$PATH" MPLBACKEND=${MPLBACKEND:-agg} OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
+# MPLBACKEND is left as it is: a Jupyter kernel (papermill, the docs) then draws figures inline into the executed
+# notebook, and a script without a display falls back to Agg by itself. (Exporting MPLBACKEND=agg here made every
+# papermill kernel inherit it, and plt.show() in the executed notebooks drew nothing.)
+export PATH="$PWD/.venv/bin:$PATH" OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
