@@ -6,13 +6,14 @@ Docs: https://depthbreadth.github.io/depthbreadth/trainer.html.md"""
 
 # %% ../nbs/08_trainer.ipynb #40dca784
 from __future__ import annotations
-import argparse, dataclasses, json, math, sys, time
+import argparse, ast, dataclasses, inspect, io, json, math, os, sys, time, tokenize
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import torch
 import torch.distributed as dist
-from tqdm.auto import tqdm
+from tqdm import tqdm
 from .runtime import init_distributed, sync, peak_flops, peak_memory_mb, versions, git_commit, device_name
+from .corpus import CorpusError
 from .config import GPTConfig, ConfigError, make_config, run_tag
 from .model import GPT, build_model
 from .attention import backend_status, backend_line
@@ -21,10 +22,10 @@ from .data import Data, TokenLoader, get_data, evaluate_bpb
 from .checkpoint import save_checkpoint, load_checkpoint, checkpoint_steps, set_rng_states
 
 # %% auto #0
-__all__ = ['PRESETS', 'B_REF', 'REF_DEPTH', 'TARGET_PARAM_DATA_RATIO', 'TrainArgs', 'resolve', 'model_config', 'scaling_params',
-           'reference_config', 'plan', 'lr_multiplier', 'muon_momentum', 'muon_weight_decay', 'build_optimizer',
-           'apply_schedule', 'RunResult', 'RunState', 'start_run', 'train_step', 'evaluate_run', 'summarize', 'train',
-           'cli_args', 'main']
+__all__ = ['PRESETS', 'B_REF', 'REF_DEPTH', 'TARGET_PARAM_DATA_RATIO', 'USER_ERRORS', 'TrainArgs', 'resolve', 'model_config',
+           'scaling_params', 'reference_config', 'plan', 'lr_multiplier', 'muon_momentum', 'muon_weight_decay',
+           'build_optimizer', 'apply_schedule', 'RunResult', 'RunState', 'start_run', 'train_step', 'evaluate_run',
+           'summarize', 'train', 'field_help', 'cli_parser', 'cli_args', 'main']
 
 # %% ../nbs/08_trainer.ipynb #3af0f67b
 PRESETS = {
@@ -45,40 +46,40 @@ class TrainArgs:
     split_collect: bool | None = None # default: on iff branches > 1 (set True at R=1 for "baseline-like")
     preset: str = "cpu"               # cpu | gpu | tiny | auto
     width: int | None = None          # C
-    head_dim: int | None = None
+    head_dim: int | None = None       # attention head size (heads = width // head_dim)
     n_kv_head: int | None = None      # None = n_head (no GQA)
-    window_pattern: str | None = None
+    window_pattern: str | None = None  # attention windows tiled over depth: S = T/4 (up to a multiple of 128), L = T; last layer L
     seq_len: int | None = None        # T
-    vocab_size: int | None = None
+    vocab_size: int | None = None     # tokenizer vocabulary (the BPE is trained to this size)
     corpus: str = "prose"             # "prose", "parquet:<dir>" or "jsonl:<dir>"
     tokens: int | None = None         # token budget (steps = tokens // total_batch_size); gpu default: 12 x scaling params of the 12x1
     num_iterations: int | None = None # explicit step count, overrides tokens
-    device_batch_size: int | None = None
-    total_batch_size: int | None = None
+    device_batch_size: int | None = None  # sequences per forward/backward pass and process (micro-batch)
+    total_batch_size: int | None = None  # tokens per optimizer step, all processes together (gradient accumulation makes up the rest)
     eval_every: int | None = None     # steps between validation bpb (and at the end); <= 0: only at the end
     eval_tokens: int | None = None    # validation tokens per split (fixed windows, identical for every config)
-    matrix_lr: float = 0.02
-    embedding_lr: float = 0.3
-    unembedding_lr: float = 0.008
-    scalar_lr: float = 0.5
-    weight_decay: float = 0.28
-    warmup_steps: int | None = None
-    warmdown_ratio: float = 0.65
-    final_lr_frac: float = 0.05
+    matrix_lr: float = 0.02           # Muon LR of the matrices; every LR is scaled by sqrt(total_batch_size / 2^19)
+    embedding_lr: float = 0.3         # AdamW LR of the token and value embeddings
+    unembedding_lr: float = 0.008     # AdamW LR of lm_head
+    scalar_lr: float = 0.5            # AdamW LR of the scalars (residual and x0 lambdas)
+    weight_decay: float = 0.28        # Muon weight decay at the reference batch and horizon (rescaled by the plan, cosine to 0 over the run)
+    warmup_steps: int | None = None   # steps of linear LR warm-up
+    warmdown_ratio: float = 0.65      # fraction of the steps, at the end, over which the LR falls linearly
+    final_lr_frac: float = 0.05       # LR at the end of the warm-down, as a fraction of the peak
     batched_optimizer: str = "muon"   # "adamw" puts the 3-D branch weights on AdamW (bring-up ablation)
     adamw_matrix_lr: float = 0.002    # their AdamW LR then (untuned, used as given: not batch-scaled)
     split_collect_blocks: str = "branch"  # Muon on split/collect per branch; "whole": one matrix each (ablation, 04_optim)
-    seed: int = 0
+    seed: int = 0                     # model initialisation and data order
     run_dir: str | None = None        # default runs/adhoc/<tag>
     resume: bool = False              # continue from the latest checkpoint in run_dir/ckpt
     overwrite: bool = False           # start over in a run_dir that already holds a run
     save_every: int = -1              # checkpoint every N steps (> 0); always at the end
     stop_after: int | None = None     # stop (with a checkpoint) after this many steps, as if interrupted
-    compile: bool | None = None
-    device: str | None = None
-    log_every: int | None = None
-    allow_param_mismatch: bool = False
-    progress: bool | None = None      # a progress bar (tqdm)
+    compile: bool | None = None       # torch.compile the model (and the fused optimizer on CUDA)
+    device: str | None = None         # cpu, cuda, cuda:1, ...; default: cuda when available
+    log_every: int | None = None      # a progress line every N steps (<= 0: only at the evaluations)
+    allow_param_mismatch: bool = False  # accept a config whose trunk is outside +/-10% of the baseline's parameters
+    progress: bool | None = None      # a progress bar (tqdm), shown only when stderr is a terminal
 
 # %% ../nbs/08_trainer.ipynb #e6b96680
 def resolve(args: TrainArgs) -> TrainArgs:
@@ -336,17 +337,34 @@ def summarize(run: RunState, wall_time: float) -> dict:
                 git_commit=git_commit(), versions=versions(), device=device_name(run.a.device))
 
 # %% ../nbs/08_trainer.ipynb #e2db23a1
+def _evaluates(a: TrainArgs, step: int, steps: int) -> bool: return step == steps or (a.eval_every > 0 and step % a.eval_every == 0)
+
+def _clock(seconds: float) -> str: return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
+
+def _progress_line(run: RunState, step: int, elapsed: float, evaluation: dict | None = None) -> str:
+    "One log line: the step, its train loss and speed, the evaluation at this step (if any), the time spent and left."
+    steps, nan = run.plan["steps"], float("nan")
+    parts = [f"step {step:{len(str(steps))}d}/{steps}"]
+    last = next((r for r in reversed(run.metrics) if "loss" in r), None)
+    if last is not None and last["step"] == step:
+        parts += [f"loss {last['loss']:.4f}", f"{last['tok_per_sec']:,.0f} tok/s", f"mfu {last['mfu']:.1f}%"]
+    if evaluation is not None:
+        parts.append(f"val bpb {evaluation.get('val_bpb', nan):.4f} (ood {evaluation.get('val_ood_bpb', nan):.4f})")
+    left = elapsed / (step - run.start) * (steps - step) if run.start < step < steps else None
+    parts.append(f"{_clock(elapsed)} elapsed" + (f", ~{_clock(left)} left" if left is not None else ""))
+    return " | ".join(parts)
+
 def train(args: TrainArgs | None = None, **kwargs) -> RunResult:
     "Run one training run; see `TrainArgs` for the arguments (keywords override `args`)."
     run = start_run(resolve(dataclasses.replace(args or TrainArgs(), **kwargs)))
     a, steps = run.a, run.plan["steps"]
-    bar = tqdm(total=steps, initial=run.start, desc=run.tag, disable=run.rank != 0 or not a.progress, mininterval=5)
+    bar = tqdm(total=steps, initial=run.start, desc=run.tag, disable=run.rank != 0 or not (a.progress and sys.stderr.isatty()), mininterval=5)
     t_run, step = time.perf_counter(), run.start
     while True:
         last, stop_here = step == steps, a.stop_after is not None and step == a.stop_after
-        if last or (a.eval_every > 0 and step % a.eval_every == 0):
+        if _evaluates(a, step, steps):
             row = evaluate_run(run, step); _emit(run, row)
-            _log(run.rank, f"step {step:5d} | val bpb {row.get('val_bpb', float('nan')):.4f} | ood bpb {row.get('val_ood_bpb', float('nan')):.4f}")
+            _log(run.rank, _progress_line(run, step, time.perf_counter() - t_run, row))
         if last or (a.save_every > 0 and step > run.start and step % a.save_every == 0) or stop_here: _checkpoint(run, step)
         if last: break
         if stop_here: run.status, run.reason = "stopped", f"stop_after={a.stop_after}"; break
@@ -354,9 +372,8 @@ def train(args: TrainArgs | None = None, **kwargs) -> RunResult:
         if row is None: break
         _emit(run, row); step += 1
         bar.update(1); bar.set_postfix(loss=f"{row['loss']:.3f}", tok_s=f"{row['tok_per_sec']:,.0f}", refresh=False)
-        if a.log_every > 0 and step % a.log_every == 0:
-            _log(run.rank, f"step {step:5d}/{steps} | loss {row['loss']:.4f} | lrm {row['lrm']:.3f} | {row['dt'] * 1e3:.0f} ms | "
-                           f"{row['tok_per_sec']:,.0f} tok/s | mfu {row['mfu']:.1f}%")
+        if a.log_every > 0 and step % a.log_every == 0 and not _evaluates(a, step, steps):   # else the evaluation's line says it
+            _log(run.rank, _progress_line(run, step, time.perf_counter() - t_run))
     bar.close()
     summary = summarize(run, time.perf_counter() - t_run)
     if run.rank == 0 and run.status != "stopped": (run.run_dir / "summary.json").write_text(json.dumps(summary, indent=1))
@@ -368,18 +385,56 @@ def _parse_bool(s: str) -> bool:
     if s.lower() in ("0", "false", "no", "off"): return False
     raise argparse.ArgumentTypeError(f"expected a boolean, got {s!r}")
 
+def field_help(cls) -> dict[str, str]:
+    "Each field of the dataclass `cls` -> its trailing `# comment` in the source ('' if none): the one place an option is explained."
+    src = inspect.getsource(cls)
+    comments = {t.start[0]: t.string.lstrip("#").strip() for t in tokenize.generate_tokens(io.StringIO(src).readline) if t.type == tokenize.COMMENT}
+    body = ast.parse(src).body[0].body
+    return {node.target.id: comments.get(node.lineno, "") for node in body if isinstance(node, ast.AnnAssign)}
+
+def cli_parser() -> argparse.ArgumentParser:
+    "The `depthbreadth-train` parser: a flag per `TrainArgs` field (hyphens), its help the field's comment and default; `--debug`."
+    try: helps = field_help(TrainArgs)
+    except (OSError, TypeError): helps = {}           # no source to read (a class defined in an interactive session)
+    parser = argparse.ArgumentParser(prog="depthbreadth-train", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Train one depth x breadth config and leave its evidence in the run directory: metrics.jsonl, summary.json\n"
+                    "(written last) and checkpoints in ckpt/. Options 'from --preset' take that preset's value (cpu, gpu, tiny; auto = gpu\n"
+                    "if CUDA is available, else cpu). Boolean options are flags: --resume or --resume true; --no-resume or --resume false.",
+        epilog="examples:\n  depthbreadth-train --depth 2 --branches 6                  # the cpu preset, into runs/adhoc/d2b6\n"
+               "  depthbreadth-train --depth 2 --branches 6 --resume         # continue it from its latest checkpoint\n"
+               "  torchrun --nproc_per_node 8 -m depthbreadth.trainer --preset gpu --depth 12 --branches 1")
+    for f in dataclasses.fields(TrainArgs):
+        kind, flag = str(f.type).split("|")[0].strip(), "--" + f.name.replace("_", "-")
+        text = helps.get(f.name, "")
+        if f.default is None and f.name in PRESETS["cpu"]: text += " (default: from --preset)"
+        elif f.default is not None or "default" not in text: text += f" (default: {f.default!r})"   # None: the comment says what
+        text = text.strip().replace("%", "%%")
+        if kind == "bool":    # --resume, --resume true|false, --no-resume
+            parser.add_argument(flag, type=_parse_bool, nargs="?", const=True, default=f.default, metavar="BOOL", help=text)
+            parser.add_argument(f"--no-{flag[2:]}", dest=f.name, action="store_false", help=argparse.SUPPRESS)
+        else: parser.add_argument(flag, type=dict(int=int, float=float, str=str)[kind], default=f.default, metavar=kind.upper(), help=text)
+    parser.add_argument("--debug", action="store_true", help="on an error, show the traceback instead of one line (also DEPTHBREADTH_DEBUG=1)")
+    return parser
+
 def cli_args(argv=None) -> TrainArgs:
     "Parse command-line flags into `TrainArgs`."
-    parser = argparse.ArgumentParser(prog="depthbreadth-train", description="Train one depth x breadth config.")
-    for f in dataclasses.fields(TrainArgs):
-        kind = str(f.type).split("|")[0].strip()
-        conv = dict(int=int, float=float, str=str, bool=_parse_bool)[kind]
-        parser.add_argument("--" + f.name.replace("_", "-"), type=conv, default=f.default, help=f"(default: {f.default})")
-    return TrainArgs(**vars(parser.parse_args(argv)))
+    ns = vars(cli_parser().parse_args(argv))
+    ns.pop("debug")
+    return TrainArgs(**ns)
 
-def main(argv=None):
-    res = train(cli_args(argv))
-    if dist.is_initialized(): dist.destroy_process_group()
+USER_ERRORS = (ValueError, FileExistsError, CorpusError)   # bad arguments, config, checkpoint or corpus; an occupied run directory
+
+def main(argv=None) -> int:
+    "`depthbreadth-train`: one run from flags. A user error prints one line `depthbreadth-train: error: ...` and exits 2."
+    ns = vars(cli_parser().parse_args(argv))
+    debug = ns.pop("debug") or os.environ.get("DEPTHBREADTH_DEBUG", "") not in ("", "0")
+    try: res = train(TrainArgs(**ns))
+    except USER_ERRORS as e:
+        if debug: raise
+        print(f"depthbreadth-train: error: {e} (--debug for the traceback)", file=sys.stderr)
+        return 2
+    finally:
+        if dist.is_initialized(): dist.destroy_process_group()
     return 0 if res.status in ("complete", "stopped") else 1
 
 # %% ../nbs/08_trainer.ipynb #e061fb00
