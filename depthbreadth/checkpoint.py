@@ -1,4 +1,4 @@
-"""Save, find and load training checkpoints: model, metadata, per-rank optimizer/loader/RNG state; atomic writes and clear errors.
+"""Save, find, verify and load training checkpoints: model, metadata, per-rank optimizer/loader/RNG state; atomic writes, recorded hashes, clear errors.
 
 Docs: https://depthbreadth.github.io/depthbreadth/checkpoint.html.md"""
 
@@ -6,20 +6,35 @@ Docs: https://depthbreadth.github.io/depthbreadth/checkpoint.html.md"""
 
 # %% ../nbs/06_checkpoint.ipynb #1fb32e2f
 from __future__ import annotations
-import json, os, re, tempfile
+import hashlib, json, math, os, re, tempfile
 from pathlib import Path
 import torch
 from .config import GPTConfig, ConfigError
 
 # %% auto #0
-__all__ = ['FORMAT', 'CheckpointError', 'rng_states', 'set_rng_states', 'save_checkpoint', 'checkpoint_steps', 'load_meta',
-           'load_checkpoint']
+__all__ = ['FORMAT', 'CheckpointError', 'CheckpointDamaged', 'json_safe', 'strict_dumps', 'write_json', 'clean_temporaries',
+           'file_digest', 'nonfinite_tensors', 'rng_states', 'set_rng_states', 'save_checkpoint', 'checkpoint_steps',
+           'load_meta', 'load_checkpoint']
 
 # %% ../nbs/06_checkpoint.ipynb #c159f398
 FORMAT = "depthbreadth-checkpoint-v1"
 
-class CheckpointError(RuntimeError):
+class CheckpointError(ValueError):
     "A checkpoint that cannot be used; the message names the file and the problem."
+
+class CheckpointDamaged(CheckpointError):
+    "A checkpoint file that is missing, cut short, unreadable or different from what its metadata recorded."
+
+def json_safe(obj):
+    "`obj` with every non-finite float replaced by None (JSON has no NaN or infinity); dicts, lists and tuples copied."
+    if isinstance(obj, float): return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict): return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)): return [json_safe(v) for v in obj]
+    return obj
+
+def strict_dumps(obj, **kwargs) -> str:
+    "Strict JSON text of `obj`: non-finite floats as null, other objects by `str`."
+    return json.dumps(json_safe(obj), allow_nan=False, default=str, **kwargs)
 
 def _atomic_write(path: Path, write):
     "Call `write(tmp_path)` then rename onto `path`, so readers never see a half-written file."
@@ -32,8 +47,34 @@ def _atomic_write(path: Path, write):
     finally:
         if os.path.exists(tmp): os.unlink(tmp)
 
+def write_json(path, obj) -> Path:
+    "Write `obj` to `path` as strict JSON, atomically."
+    path = Path(path)
+    _atomic_write(path, lambda p: Path(p).write_text(strict_dumps(obj, indent=1)))
+    return path
+
+def clean_temporaries(directory) -> list[Path]:
+    "Remove the `.<name>.*.tmp` files that writes killed half-way left in `directory`; returns them."
+    directory = Path(directory)
+    stale = sorted(directory.glob(".*.tmp")) if directory.is_dir() else []
+    for p in stale: p.unlink(missing_ok=True)
+    return stale
+
+def file_digest(path) -> dict:
+    "The sha256 and size in bytes of a file."
+    with open(path, "rb") as f: return dict(sha256=hashlib.file_digest(f, "sha256").hexdigest(), bytes=os.fstat(f.fileno()).st_size)
+
+def nonfinite_tensors(named_tensors) -> list[str]:
+    "Names of the floating-point tensors in `named_tensors` (a dict or `(name, tensor)` pairs) holding a NaN or infinity."
+    items = named_tensors.items() if isinstance(named_tensors, dict) else named_tensors
+    with torch.no_grad(): return [n for n, t in items if t.is_floating_point() and not bool(t.isfinite().all())]
+
 def _files(ckpt_dir: Path, step: int, rank: int):
     return ckpt_dir / f"model_{step:06d}.pt", ckpt_dir / f"state_{step:06d}_rank{rank}.pt", ckpt_dir / f"meta_{step:06d}.json"
+
+def _meta_hash(meta: dict) -> str:
+    "sha256 of the metadata without its own hash, in a canonical form that survives a JSON round trip."
+    return hashlib.sha256(strict_dumps({k: v for k, v in meta.items() if k != "meta_sha256"}, sort_keys=True).encode()).hexdigest()
 
 def rng_states() -> dict:
     return dict(cpu=torch.get_rng_state(), cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [])
@@ -45,16 +86,24 @@ def set_rng_states(states: dict):
 # %% ../nbs/06_checkpoint.ipynb #f2429721
 def save_checkpoint(ckpt_dir, step: int, model, optimizer=None, loader_state: dict | None = None,
                     meta: dict | None = None, rank: int = 0, world_size: int = 1, barrier=None):
-    "Write the checkpoint of `step`; every rank calls it. `barrier` (e.g. `dist.barrier`) orders the metadata last."
+    """Write the checkpoint of `step`; every rank calls it. `barrier` (e.g. `dist.barrier`) orders the metadata last.
+    Rank 0 records the sha256 and size of the model file and of every rank's state file it can see (a shared
+    directory, as resuming needs anyway); a model with non-finite weights is refused before anything is written."""
     ckpt_dir = Path(ckpt_dir)
+    if bad := nonfinite_tensors(model.state_dict()):
+        raise CheckpointError(f"refusing to write checkpoint step {step} to {ckpt_dir}: non-finite values in {', '.join(bad[:8])}"
+                              + (f" and {len(bad) - 8} more" if len(bad) > 8 else ""))
     model_path, state_path, meta_path = _files(ckpt_dir, step, rank)
     if rank == 0: _atomic_write(model_path, lambda p: torch.save(model.state_dict(), p))
     state = dict(optimizer=optimizer.state_dict() if optimizer is not None else None, loader=loader_state, rng=rng_states())
     _atomic_write(state_path, lambda p: torch.save(state, p))
     if barrier is not None: barrier()
     if rank == 0:
-        full = dict(format=FORMAT, step=step, world_size=world_size, model_config=model.config.to_dict(), **(meta or {}))
-        _atomic_write(meta_path, lambda p: Path(p).write_text(json.dumps(full, indent=1, default=str)))
+        written = [model_path] + [_files(ckpt_dir, step, r)[1] for r in range(world_size)]
+        full = dict(format=FORMAT, step=step, world_size=world_size, model_config=model.config.to_dict(), **(meta or {}),
+                    files={p.name: file_digest(p) for p in written if p.exists()})
+        full["meta_sha256"] = _meta_hash(full)
+        write_json(meta_path, full)
     return meta_path
 
 def checkpoint_steps(ckpt_dir) -> list[int]:
@@ -64,10 +113,17 @@ def checkpoint_steps(ckpt_dir) -> list[int]:
     return sorted(int(m.group(1)) for p in ckpt_dir.iterdir() if (m := re.fullmatch(r"meta_(\d{6})\.json", p.name)))
 
 # %% ../nbs/06_checkpoint.ipynb #2a301b8c
-def _load_pt(path: Path):
-    if not path.exists(): raise CheckpointError(f"checkpoint file {path} is missing (incomplete or deleted checkpoint)")
+def _load_pt(path: Path, recorded: dict | None):
+    "Verify `path` against its `recorded` digest (when the checkpoint has one), then load it."
+    if not path.exists(): raise CheckpointDamaged(f"checkpoint file {path} is missing (incomplete or deleted checkpoint)")
+    if recorded:
+        got = file_digest(path)
+        if got["bytes"] != recorded["bytes"]:
+            raise CheckpointDamaged(f"checkpoint file {path} is damaged: {got['bytes']:,} bytes, the metadata recorded {recorded['bytes']:,} (cut short or overwritten)")
+        if got["sha256"] != recorded["sha256"]:
+            raise CheckpointDamaged(f"checkpoint file {path} is damaged: its sha256 {got['sha256'][:12]}... differs from the {recorded['sha256'][:12]}... recorded when it was written")
     try: return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e: raise CheckpointError(f"checkpoint file {path} is corrupt or not a torch file: {type(e).__name__}: {e}") from None
+    except Exception as e: raise CheckpointDamaged(f"checkpoint file {path} is corrupt or not a torch file: {type(e).__name__}: {e}") from None
 
 def load_meta(ckpt_dir, step: int | None = None) -> dict:
     "The metadata of `step` (default: the latest complete checkpoint), with `model_config` as a `GPTConfig`."
@@ -78,7 +134,9 @@ def load_meta(ckpt_dir, step: int | None = None) -> dict:
     path = _files(ckpt_dir, step, 0)[2]
     try: meta = json.loads(path.read_text())
     except FileNotFoundError: raise CheckpointError(f"no checkpoint for step {step} in {ckpt_dir} (have {steps})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise CheckpointError(f"checkpoint metadata {path} is corrupt: {e}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise CheckpointDamaged(f"checkpoint metadata {path} is corrupt: {e}") from None
+    if isinstance(meta, dict) and "meta_sha256" in meta and meta["meta_sha256"] != _meta_hash(meta):
+        raise CheckpointDamaged(f"checkpoint metadata {path} is damaged: its content no longer matches the sha256 written with it")
     if not isinstance(meta, dict) or "model_config" not in meta or meta.get("format", FORMAT) != FORMAT:
         raise CheckpointError(f"{path} is not a depthbreadth checkpoint (format={meta.get('format') if isinstance(meta, dict) else None!r})")
     try: meta["model_config"] = GPTConfig.from_dict(meta["model_config"])  # old configs without n_branches -> 1
@@ -87,9 +145,10 @@ def load_meta(ckpt_dir, step: int | None = None) -> dict:
     return meta
 
 def load_checkpoint(ckpt_dir, model=None, optimizer=None, step: int | None = None, rank: int = 0, world_size: int = 1) -> dict:
-    "Load model weights (into `model`, config checked) and this rank's optimizer state; returns meta + `loader`/`rng` states."
+    """Load model weights (into `model`, config checked) and this rank's optimizer state, each file verified against the
+    hashes in the metadata (old checkpoints without them load unverified); returns meta + `loader`/`rng` states."""
     meta = load_meta(ckpt_dir, step)
-    step, cfg = meta["step"], meta["model_config"]
+    step, cfg, recorded = meta["step"], meta["model_config"], meta.get("files") or {}
     saved_world = meta.get("world_size", 1)
     if optimizer is not None and saved_world != world_size:
         raise CheckpointError(f"checkpoint step {step} was written by {saved_world} ranks; resuming needs the same world size, got {world_size}")
@@ -98,10 +157,10 @@ def load_checkpoint(ckpt_dir, model=None, optimizer=None, step: int | None = Non
         if model.config != cfg:
             diff = {k: (v, getattr(model.config, k)) for k, v in cfg.to_dict().items() if getattr(model.config, k) != v}
             raise CheckpointError(f"checkpoint {ckpt_dir} step {step} holds another model config; differing fields (checkpoint, model): {diff}")
-        sd = _load_pt(model_path)
+        sd = _load_pt(model_path, recorded.get(model_path.name))
         try: model.load_state_dict(sd, strict=True)
-        except RuntimeError as e: raise CheckpointError(f"{model_path} does not fit the model: {str(e)[:500]}") from None
-    state = _load_pt(state_path) if (optimizer is not None or state_path.exists()) else {}
+        except RuntimeError as e: raise CheckpointDamaged(f"{model_path} does not fit the model: {str(e)[:500]}") from None
+    state = _load_pt(state_path, recorded.get(state_path.name)) if (optimizer is not None or state_path.exists()) else {}
     if optimizer is not None:
         if state.get("optimizer") is None: raise CheckpointError(f"{state_path} has no optimizer state")
         optimizer.load_state_dict(state["optimizer"])

@@ -18,7 +18,7 @@ from .runtime import dist_info
 from .corpus import Corpus, CorpusError, open_corpus
 
 # %% auto #0
-__all__ = ['SPLIT_PATTERN', 'BOS', 'CACHE_FORMAT', 'Tokenizer', 'CacheError', 'token_dtype', 'write_token_cache',
+__all__ = ['SPLIT_PATTERN', 'BOS', 'CACHE_FORMAT', 'Tokenizer', 'CacheError', 'token_dtype', 'write_token_cache', 'verify_tokens',
            'read_token_cache', 'token_cache', 'TokenLoader', 'fixed_windows', 'bpb_sums', 'evaluate_bpb', 'Data',
            'get_data']
 
@@ -88,26 +88,35 @@ class Tokenizer:
         return cls(ranks, bpe.get_pattern(), specials)
 
 # %% ../nbs/05a_data.ipynb #c9aa7cc0
-class CacheError(RuntimeError):
-    "A token cache that is missing, foreign (other tokenizer or text) or truncated."
+class CacheError(ValueError):
+    "A token cache that is missing, foreign (other tokenizer or text), truncated, changed or out of the vocabulary."
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2   # 2: the sidecar records the sha256 of the tokens
 
 def token_dtype(vocab_size: int): return np.uint16 if vocab_size <= 2**16 else np.uint32
 
+def _process_alive(pid: int) -> bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    return True
+
 def write_token_cache(path, docs: Iterable[dict], tok: Tokenizer, fingerprint: str, chunk_docs: int = 256) -> dict:
-    "Encode `docs` as BOS-separated tokens into `path` (+ `.json` sidecar); returns the sidecar."
+    "Encode `docs` as BOS-separated tokens into `path` (+ `.json` sidecar with the content's sha256); returns the sidecar."
     path, dtype = Path(path), token_dtype(tok.vocab_size)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.with_suffix(".json").unlink(missing_ok=True)
-    tmp, sources, n_tokens = path.with_name(f"{path.name}.tmp-{os.getpid()}"), {}, 0
+    for old in path.parent.glob(f"{path.name}.tmp-*"):   # left by a build that was killed
+        pid = old.name.rsplit("-", 1)[-1]
+        if not (pid.isdigit() and _process_alive(int(pid))): old.unlink(missing_ok=True)
+    tmp, sources, n_tokens, digest = path.with_name(f"{path.name}.tmp-{os.getpid()}"), {}, 0, hashlib.sha256()
     with open(tmp, "wb") as f:
         def flush(batch):
             nonlocal n_tokens
             for d, ids in zip(batch, tok.encode_batch([d["text"] for d in batch], prepend_bos=True)):
                 s = sources.setdefault(d["src"], dict(docs=0, bytes=0, tokens=0))
                 s["docs"] += 1; s["bytes"] += len(d["text"].encode()); s["tokens"] += len(ids)
-                np.asarray(ids, dtype=dtype).tofile(f); n_tokens += len(ids)
+                b = np.asarray(ids, dtype=dtype).tobytes(); f.write(b); digest.update(b); n_tokens += len(ids)
         batch = []
         for d in docs:
             batch.append(d)
@@ -115,25 +124,38 @@ def write_token_cache(path, docs: Iterable[dict], tok: Tokenizer, fingerprint: s
         flush(batch)
     os.replace(tmp, path)
     meta = dict(format=CACHE_FORMAT, vocab_size=tok.vocab_size, tokenizer_hash=tok.hash, fingerprint=fingerprint,
-                dtype=np.dtype(dtype).name, n_tokens=n_tokens, sources=sources)
-    path.with_suffix(".json").write_text(json.dumps(meta, indent=1))
+                dtype=np.dtype(dtype).name, n_tokens=n_tokens, sha256=digest.hexdigest(), sources=sources)
+    path.with_suffix(".json").write_text(json.dumps(meta, indent=1, allow_nan=False))
     return meta
+
+def verify_tokens(path, tokens: np.ndarray, vocab_size: int, sha256: str):
+    "`CacheError` unless every id in `tokens` (the memmap of `path`) is below `vocab_size` and the file hashes to `sha256`."
+    if len(tokens) and int(tokens.max()) >= vocab_size:
+        pos = int(np.argmax(tokens >= vocab_size))
+        raise CacheError(f"token cache {path} holds token id {int(tokens[pos])} at position {pos:,}, outside the vocabulary of {vocab_size} ids")
+    with open(path, "rb") as f: got = hashlib.file_digest(f, "sha256").hexdigest()
+    if got != sha256: raise CacheError(f"token cache {path} changed after it was written: its sha256 {got[:12]}... is not the {sha256[:12]}... its sidecar recorded")
 
 def read_token_cache(path, tok: Tokenizer, fingerprint: str) -> tuple[np.memmap, dict]:
     "The memmapped tokens of a valid cache and its sidecar; `CacheError` naming the problem otherwise."
     path = Path(path); side = path.with_suffix(".json")
     if not (path.exists() and side.exists()): raise CacheError(f"no token cache at {path}")
-    meta = json.loads(side.read_text())
-    want = dict(format=CACHE_FORMAT, vocab_size=tok.vocab_size, tokenizer_hash=tok.hash, fingerprint=fingerprint)
+    try: meta = json.loads(side.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise CacheError(f"token cache sidecar {side} is corrupt: {e}") from None
+    if meta.get("format") != CACHE_FORMAT:
+        raise CacheError(f"token cache {path} has format {meta.get('format')!r}, this version reads {CACHE_FORMAT} (with a content hash)")
+    want = dict(vocab_size=tok.vocab_size, tokenizer_hash=tok.hash, fingerprint=fingerprint)
     for k, v in want.items():
         if meta.get(k) != v: raise CacheError(f"token cache {path} is foreign: {k}={meta.get(k)!r}, expected {v!r}")
     size, expected = path.stat().st_size, meta["n_tokens"] * np.dtype(meta["dtype"]).itemsize
     if size != expected:
         raise CacheError(f"token cache {path} is truncated or corrupt: {size} bytes, its header says {meta['n_tokens']} tokens = {expected} bytes")
-    return np.memmap(path, dtype=meta["dtype"], mode="r"), meta
+    tokens = np.memmap(path, dtype=meta["dtype"], mode="r")
+    verify_tokens(path, tokens, tok.vocab_size, meta["sha256"])
+    return tokens, meta
 
 def token_cache(path, docs: Callable[[], Iterable[dict]], tok: Tokenizer, fingerprint: str, log: Callable = print):
-    "Read the cache at `path`, (re)building it from `docs()` if it is missing, foreign or truncated."
+    "Read the cache at `path`, (re)building it from `docs()` if it is missing, foreign, truncated, changed or out of the vocabulary."
     try: return read_token_cache(path, tok, fingerprint)
     except CacheError as e:
         if Path(path).exists() or Path(path).with_suffix(".json").exists(): log(f"rebuilding token cache: {e}")

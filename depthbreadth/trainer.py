@@ -1,4 +1,4 @@
-"""`train(...) -> RunResult`: presets, the reference schedules, evaluation, checkpoints and exact resume, stability stop, torchrun.
+"""`train(...) -> RunResult`: presets, checked arguments, the reference schedules, evaluation, checkpoints and exact resume (guarded against damage and changed settings), stability stop, torchrun.
 
 Docs: https://depthbreadth.github.io/depthbreadth/trainer.html.md"""
 
@@ -6,7 +6,7 @@ Docs: https://depthbreadth.github.io/depthbreadth/trainer.html.md"""
 
 # %% ../nbs/08_trainer.ipynb #40dca784
 from __future__ import annotations
-import argparse, ast, dataclasses, inspect, io, json, math, os, sys, time, tokenize
+import argparse, ast, dataclasses, difflib, inspect, io, json, math, numbers, os, sys, time, tokenize
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import torch
@@ -19,13 +19,15 @@ from .model import GPT, build_model
 from .attention import backend_status, backend_line
 from .optim import MuonAdamW, optimizer_groups
 from .data import Data, TokenLoader, get_data, evaluate_bpb
-from .checkpoint import save_checkpoint, load_checkpoint, checkpoint_steps, set_rng_states
+from .checkpoint import (CheckpointError, CheckpointDamaged, save_checkpoint, load_checkpoint, load_meta, checkpoint_steps,
+                                     set_rng_states, write_json, strict_dumps, clean_temporaries, nonfinite_tensors)
 
 # %% auto #0
-__all__ = ['PRESETS', 'B_REF', 'REF_DEPTH', 'TARGET_PARAM_DATA_RATIO', 'USER_ERRORS', 'TrainArgs', 'resolve', 'model_config',
-           'scaling_params', 'reference_config', 'plan', 'lr_multiplier', 'muon_momentum', 'muon_weight_decay',
-           'build_optimizer', 'apply_schedule', 'RunResult', 'RunState', 'start_run', 'train_step', 'evaluate_run',
-           'summarize', 'train', 'field_help', 'cli_parser', 'cli_args', 'main']
+__all__ = ['PRESETS', 'B_REF', 'REF_DEPTH', 'TARGET_PARAM_DATA_RATIO', 'RESUME_FREE_FIELDS', 'USER_ERRORS', 'TrainArgs',
+           'ArgsError', 'resolve', 'model_config', 'scaling_params', 'reference_config', 'plan', 'lr_multiplier',
+           'muon_momentum', 'muon_weight_decay', 'build_optimizer', 'apply_schedule', 'RunResult', 'RunState',
+           'changed_settings', 'start_run', 'params_finite', 'train_step', 'evaluate_run', 'summarize', 'train',
+           'field_help', 'cli_parser', 'cli_args', 'main']
 
 # %% ../nbs/08_trainer.ipynb #3af0f67b
 PRESETS = {
@@ -71,7 +73,8 @@ class TrainArgs:
     split_collect_blocks: str = "branch"  # Muon on split/collect per branch; "whole": one matrix each (ablation, 04_optim)
     seed: int = 0                     # model initialisation and data order
     run_dir: str | None = None        # default runs/adhoc/<tag>
-    resume: bool = False              # continue from the latest checkpoint in run_dir/ckpt
+    resume: bool = False              # continue from the newest intact checkpoint in run_dir/ckpt (settings must match)
+    resume_changed: str = ""          # comma-separated fields this resume may change, e.g. "matrix_lr"; recorded in the summary
     overwrite: bool = False           # start over in a run_dir that already holds a run
     save_every: int = -1              # checkpoint every N steps (> 0); always at the end
     stop_after: int | None = None     # stop (with a checkpoint) after this many steps, as if interrupted
@@ -82,13 +85,54 @@ class TrainArgs:
     progress: bool | None = None      # a progress bar (tqdm), shown only when stderr is a terminal
 
 # %% ../nbs/08_trainer.ipynb #e6b96680
+class ArgsError(ValueError):
+    "Train arguments that cannot make a run; the message names every offending field and its value."
+
+_CHOICES = dict(batched_optimizer=("muon", "adamw"), split_collect_blocks=("branch", "whole"))
+_AT_LEAST = dict(depth=1, branches=1, width=1, head_dim=1, n_kv_head=1, seq_len=1, vocab_size=1, tokens=1, num_iterations=1,
+                 device_batch_size=1, total_batch_size=1, eval_tokens=1, matrix_lr=0, embedding_lr=0, unembedding_lr=0, scalar_lr=0,
+                 weight_decay=0, warmup_steps=0, warmdown_ratio=0, final_lr_frac=0, adamw_matrix_lr=0, seed=0, stop_after=0)
+_AT_MOST = dict(warmdown_ratio=1, final_lr_frac=1)
+_KINDS = dict(int="an integer", float="a finite number", bool="True or False", str="a string")
+
+def _typed(f: dataclasses.Field, value):
+    "`value` as field `f`'s type (an integral float such as 2.0 becomes 2) and within its range; `ArgsError` otherwise."
+    kind, optional = str(f.type).split("|")[0].strip(), "None" in str(f.type)
+    if value is None:
+        if optional: return None
+        raise ArgsError(f"{f.name} must be {_KINDS[kind]}, got None")
+    ok = dict(bool=isinstance(value, bool), str=isinstance(value, str),
+              int=not isinstance(value, bool) and (isinstance(value, numbers.Integral) or isinstance(value, float) and value.is_integer()),
+              float=not isinstance(value, bool) and isinstance(value, numbers.Real) and math.isfinite(value))[kind]
+    if not ok: raise ArgsError(f"{f.name} must be {_KINDS[kind]}, got {value!r} ({type(value).__name__})")
+    value = int(value) if kind == "int" else float(value) if kind == "float" else value
+    lo, hi = _AT_LEAST.get(f.name), _AT_MOST.get(f.name)
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ArgsError(f"{f.name} must be {f'between {lo} and {hi}' if hi is not None else f'>= {lo}'}, got {value!r}")
+    if f.name in _CHOICES and value not in _CHOICES[f.name]: raise ArgsError(f"{f.name} must be one of {_CHOICES[f.name]}, got {value!r}")
+    return value
+
 def resolve(args: TrainArgs) -> TrainArgs:
-    "Fill `None` fields from the preset; check what can be checked before any work."
+    "Fill `None` fields from the preset; check every field's type and range, and what else can be checked, before any work."
     a = dataclasses.replace(args)
     if a.preset == "auto": a.preset = "gpu" if torch.cuda.is_available() else "cpu"
-    if a.preset not in PRESETS: raise ValueError(f"unknown preset {a.preset!r}; choose one of {sorted(PRESETS) + ['auto']}")
+    if a.preset not in PRESETS: raise ArgsError(f"unknown preset {a.preset!r}; choose one of {sorted(PRESETS) + ['auto']}")
     for k, v in PRESETS[a.preset].items():
         if getattr(a, k) is None: setattr(a, k, v)
+    problems = []
+    for f in dataclasses.fields(a):
+        try: setattr(a, f.name, _typed(f, getattr(a, f.name)))
+        except ArgsError as e: problems.append(str(e))
+    if not problems:
+        names = [n.strip() for n in a.resume_changed.split(",") if n.strip()]
+        if unknown := [n for n in names if n not in {f.name for f in dataclasses.fields(a)}]:
+            problems.append(f"resume_changed names unknown fields {unknown}")
+        a.resume_changed = ",".join(names)
+        try:
+            if a.device is not None and torch.device(a.device).type == "cuda" and not torch.cuda.is_available():
+                problems.append(f"device {a.device!r} asks for CUDA but no CUDA device is available")
+        except RuntimeError as e: problems.append(f"device {a.device!r} is not a torch device: {e}")
+    if problems: raise ArgsError("invalid train arguments: " + "; ".join(problems))
     if a.device is None: a.device = "cuda" if torch.cuda.is_available() else "cpu"
     if a.split_collect is None: a.split_collect = a.branches > 1
     return a
@@ -113,11 +157,11 @@ def plan(a: TrainArgs, config: GPTConfig, world_size: int = 1) -> dict:
     "Steps, accumulation and the scaled hyper-parameters of a run; one clear error for an impossible budget."
     B, T = a.total_batch_size, a.seq_len
     per_fwdbwd = a.device_batch_size * T * world_size
-    if B % per_fwdbwd: raise ValueError(f"total_batch_size={B} is not a multiple of device_batch_size x seq_len x world_size = {per_fwdbwd}")
+    if B % per_fwdbwd: raise ArgsError(f"total_batch_size={B} is not a multiple of device_batch_size x seq_len x world_size = {per_fwdbwd}")
     d_ref = TARGET_PARAM_DATA_RATIO * scaling_params(reference_config(config))
     tokens = a.tokens if a.tokens is not None else d_ref
     steps = a.num_iterations if a.num_iterations is not None else tokens // B
-    if steps < 1: raise ValueError(f"token budget {tokens:,} is smaller than one step of total_batch_size={B:,} tokens")
+    if steps < 1: raise ArgsError(f"token budget {tokens:,} is smaller than one step of total_batch_size={B:,} tokens")
     batch_lr_scale = (B / B_REF) ** 0.5
     return dict(steps=steps, tokens=steps * B, grad_accum=B // per_fwdbwd, batch_lr_scale=batch_lr_scale,
                 weight_decay=a.weight_decay * batch_lr_scale * d_ref / (steps * B), d_ref=d_ref)
@@ -168,7 +212,8 @@ class RunResult:
     @property
     def status(self) -> str: return self.summary["status"]
 
-def _prepare_run_dir(run_dir: Path, a: TrainArgs):
+def _prepare_run_dir(run_dir: Path, a: TrainArgs) -> list[Path]:
+    "Make `run_dir` ready for this run; returns the stale temporary files it removed."
     has_run = (run_dir / "metrics.jsonl").exists() or (run_dir / "summary.json").exists() or checkpoint_steps(run_dir / "ckpt")
     if has_run and not a.resume:
         if not a.overwrite:
@@ -177,10 +222,18 @@ def _prepare_run_dir(run_dir: Path, a: TrainArgs):
         if (run_dir / "ckpt").exists():
             for f in (run_dir / "ckpt").iterdir(): f.unlink()
     run_dir.mkdir(parents=True, exist_ok=True)
+    return clean_temporaries(run_dir) + clean_temporaries(run_dir / "ckpt")
 
-def _read_metrics(path: Path, upto_step: int | None = None) -> list[dict]:
+def _read_metrics(path: Path, upto_step: int | None = None, log=print) -> list[dict]:
+    "The rows of a metrics file (up to a resume step); a torn last line, cut off by a kill, is dropped and logged."
     if not path.exists(): return []
-    rows = [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
+    lines = [l for l in path.read_bytes().decode(errors="replace").splitlines() if l.strip()]
+    rows = []
+    for i, line in enumerate(lines):
+        try: rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            if i < len(lines) - 1: raise ValueError(f"{path} line {i + 1} is damaged (not JSON): {line[:80]!r}") from None
+            log(f"{path}: dropped its torn last line ({len(line)} characters, a write cut off by a kill)")
     if upto_step is None: return rows
     # train rows carry the step count after their update; evaluations at the resume step are redone by the resumed run
     return [r for r in rows if (r["step"] <= upto_step if "loss" in r else r["step"] < upto_step)]
@@ -206,7 +259,7 @@ class RunState:
     peak: float = float("nan")        # FLOP/s that MFU is measured against
     peak_source: str = ""
     start: int = 0                    # the step this process started (or resumed) at
-    loop: dict = field(default_factory=lambda: dict(smooth_loss=0.0, min_val_bpb=float("inf"), train_time=0.0))  # checkpointed
+    loop: dict = field(default_factory=lambda: dict(smooth_loss=0.0, min_val_bpb=float("inf"), train_time=0.0, resumes=[]))  # checkpointed
     metrics: list = field(default_factory=list)
     status: str = "complete"          # complete | stopped | unstable
     reason: str | None = None
@@ -215,15 +268,65 @@ class RunState:
 def _log(rank, msg):
     if rank == 0: tqdm.write(msg) if sys.stdout.isatty() else print(msg, flush=True)
 
+RESUME_FREE_FIELDS = ("run_dir", "resume", "overwrite", "resume_changed", "save_every", "stop_after", "eval_every", "log_every",
+                      "progress", "device", "compile", "preset", "allow_param_mismatch")  # a resume may change these without saying so
+
+def changed_settings(saved: dict, a: TrainArgs) -> dict:
+    "Fields outside `RESUME_FREE_FIELDS` whose value in `a` differs from a checkpoint's saved `train_args`: name -> (saved, now)."
+    return {k: (saved[k], v) for k, v in asdict(a).items() if k not in RESUME_FREE_FIELDS and k in saved and saved[k] != v}
+
+def _check_settings(run: RunState, meta: dict) -> dict:
+    "The trajectory changes this resume makes, all of them named in `resume_changed`; one `ArgsError` listing the others."
+    changed = changed_settings(meta.get("train_args") or {}, run.a)   # checkpoints without train_args: nothing to compare
+    allowed = set(run.a.resume_changed.split(","))
+    if refused := {k: v for k, v in changed.items() if k not in allowed}:
+        raise ArgsError(f"resuming {run.run_dir} at step {meta['step']} would change how the run trains (checkpoint -> now): "
+                        + "; ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in refused.items())
+                        + f". Start a new run_dir, or continue anyway with resume_changed='{','.join(refused)}' (--resume-changed).")
+    return changed
+
+def _load_intact(run: RunState) -> tuple[dict | None, dict, list[tuple[int, str]]]:
+    "Load the newest checkpoint that every rank reads intact: (its meta or None, the allowed changes, [(damaged step, why)])."
+    ckpt, damaged = run.run_dir / "ckpt", []
+    for step in reversed(checkpoint_steps(ckpt)):
+        meta, why = None, None
+        try:
+            changed = _check_settings(run, load_meta(ckpt, step))    # refuses changed settings before loading anything
+            settings = [{k: v for k, v in g.items() if k != "params"} for g in run.opt.param_groups]
+            meta = load_checkpoint(ckpt, run.model, run.opt, step=step, rank=run.rank, world_size=run.world)
+            for g, s in zip(run.opt.param_groups, settings): g.update(s)   # torch restores the saved LRs: keep this run's
+        except CheckpointDamaged as e: why = str(e)
+        if run.world > 1:                                             # every rank resumes from the same step
+            ok = torch.tensor(float(why is None), device=run.device); dist.all_reduce(ok, op=dist.ReduceOp.MIN)
+            if ok.item() == 0 and why is None: why = "damaged on another rank"
+        if why is None: return meta, changed, damaged
+        damaged.append((step, why))
+    return None, {}, damaged
+
 def _resume(run: RunState) -> None:
-    "With `resume`, continue from the latest checkpoint; keep the metrics rows up to the step the run starts at."
+    """With `resume`, continue from the newest intact checkpoint (damaged ones are skipped and kept); keep the metrics rows
+    up to the step the run starts at; the finished record of a previous attempt goes into this run's `resumes`."""
     if run.a.resume and checkpoint_steps(run.run_dir / "ckpt"):
-        meta = load_checkpoint(run.run_dir / "ckpt", run.model, run.opt, rank=run.rank, world_size=run.world)
+        meta, changed, damaged = _load_intact(run)
+        if meta is None:
+            raise CheckpointError(f"no intact checkpoint in {run.run_dir / 'ckpt'} to resume from (the files are left in place; "
+                                  f"start over with overwrite=True): " + "; ".join(f"step {s}: {why}" for s, why in damaged))
         run.loader.load_state_dict(meta["loader"]); set_rng_states(meta["rng"])
-        run.start, run.loop = meta["step"], meta["loop_state"]
-        _log(run.rank, f"resumed {run.run_dir} at step {run.start}")
-    run.metrics = _read_metrics(run.run_dir / "metrics.jsonl", run.start)
-    if run.rank == 0: (run.run_dir / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in run.metrics))
+        run.start = meta["step"]
+        run.loop = {**run.loop, **{k: v for k, v in meta["loop_state"].items() if v is not None}}   # null: inf before any evaluation
+        prior = {n: json.loads(f.read_text()) for n in ("summary.json", "unstable.json") if (f := run.run_dir / n).exists()}
+        before = prior.get("summary.json")   # the attempt this resume replaces, if it finished (complete or unstable)
+        run.loop["resumes"] = run.loop.get("resumes", []) + [dict(
+            step=run.start, changed={k: list(v) for k, v in changed.items()}, skipped_damaged=[s for s, _ in damaged],
+            previous=before and dict(status=before.get("status"), reason=before.get("reason"),
+                                     other_args={k: old for k, (old, _) in changed_settings(before.get("train_args") or {}, run.a).items()}),
+            previous_unstable=prior.get("unstable.json"))]
+        _log(run.rank, f"resumed {run.run_dir} at step {run.start}" + (f", changing {changed}" if changed else "")
+                       + "".join(f"; checkpoint step {s} is damaged and was skipped, its files kept ({why})" for s, why in damaged))
+    if run.rank == 0 and run.a.resume:   # the run is unfinished again until it writes its own summary
+        for name in ("summary.json", "unstable.json"): (run.run_dir / name).unlink(missing_ok=True)
+    run.metrics = _read_metrics(run.run_dir / "metrics.jsonl", run.start, log=lambda m: _log(run.rank, m))
+    if run.rank == 0: (run.run_dir / "metrics.jsonl").write_text("".join(strict_dumps(r) + "\n" for r in run.metrics))
 
 def start_run(a: TrainArgs) -> RunState:
     "Everything a run needs (`a` resolved): process group, run directory, seed, data, model, optimizer, loader, resumed state, MFU peak."
@@ -232,7 +335,7 @@ def start_run(a: TrainArgs) -> RunState:
     p = plan(a, config, world)
     tag = run_tag(a.depth, a.branches, split_collect=a.split_collect)
     run_dir = Path(a.run_dir or f"runs/adhoc/{tag}")
-    if rank == 0: _prepare_run_dir(run_dir, a)
+    if rank == 0 and (stale := _prepare_run_dir(run_dir, a)): _log(rank, f"removed {len(stale)} temporary files left by interrupted writes in {run_dir}")
     if world > 1: dist.barrier()
     _log(rank, backend_line())
     torch.manual_seed(a.seed)
@@ -253,6 +356,10 @@ def start_run(a: TrainArgs) -> RunState:
     return run
 
 # %% ../nbs/08_trainer.ipynb #bd04898e
+def params_finite(model: torch.nn.Module) -> torch.Tensor:
+    "0-d bool tensor, left on the device: every parameter is finite (a NaN propagates through min/max, an infinity is one)."
+    with torch.no_grad(): return torch.stack([torch.stack(torch.aminmax(q)).float() for q in model.parameters()]).isfinite().all()
+
 def _forward_backward(run: RunState) -> tuple[torch.Tensor, bool]:
     "Accumulate one global batch's gradient: (summed micro-batch losses, averaged over ranks; all losses and gradients finite?)."
     loss_sum = torch.zeros((), device=run.device)
@@ -267,25 +374,31 @@ def _forward_backward(run: RunState) -> tuple[torch.Tensor, bool]:
         dist.all_reduce(loss_sum); loss_sum /= run.world
     return loss_sum, bool(finite.item())
 
-def _mark_unstable(run: RunState, step: int, loss_sum: torch.Tensor) -> None:
-    bad = [n for n, q in run.model.named_parameters() if q.grad is not None and not torch.isfinite(q.grad).all()]
-    run.status, run.reason = "unstable", f"non-finite loss or gradient at step {step}"
-    if run.rank == 0:
-        record = dict(step=step, loss=loss_sum.item() / run.plan["grad_accum"], nonfinite_grads=bad)
-        (run.run_dir / "unstable.json").write_text(json.dumps(record, indent=1))
-    _log(run.rank, f"UNSTABLE: {run.reason}; stopping ({len(bad)} parameters with non-finite gradients)")
+def _mark_unstable(run: RunState, step: int, reason: str, record: dict) -> None:
+    "Stop the run as unstable: `unstable.json` (strict JSON) holds the step, the reason, `record` and the last checkpoint."
+    run.status, run.reason = "unstable", reason
+    last = checkpoint_steps(run.run_dir / "ckpt")
+    if run.rank == 0: write_json(run.run_dir / "unstable.json", dict(step=step, reason=reason, **record, last_checkpoint=last[-1] if last else None))
+    _log(run.rank, f"UNSTABLE: {reason}; stopping. " + (f"Its last checkpoint (step {last[-1]}) is finite: resume=True with a smaller learning "
+                   f"rate and resume_changed='matrix_lr' continues from it." if last else "No checkpoint was written before it."))
 
 def train_step(run: RunState, step: int) -> dict | None:
-    "The update from `step` to `step + 1` and its metrics row; None if the run turned unstable."
+    "The update from `step` to `step + 1` and its metrics row; None if the run turned unstable (no row, nothing updated after)."
     a, p = run.a, run.plan
     sync(run.device)
     t0 = time.perf_counter()
     loss_sum, finite = _forward_backward(run)
-    if not finite: return _mark_unstable(run, step, loss_sum)
+    if not finite:
+        bad = [n for n, q in run.model.named_parameters() if q.grad is not None and not torch.isfinite(q.grad).all()]
+        return _mark_unstable(run, step, f"non-finite loss or gradient at step {step}", dict(loss=loss_sum.item() / p["grad_accum"], nonfinite_grads=bad))
     lrm = apply_schedule(run.opt, step, a, p)
     run.opt.step()
     run.model.zero_grad(set_to_none=True)
-    train_loss = loss_sum.item() / p["grad_accum"]
+    loss_total, params_ok = torch.stack([loss_sum, params_finite(run.model).to(loss_sum.dtype)]).tolist()   # one host transfer for both
+    train_loss = loss_total / p["grad_accum"]
+    if not params_ok:
+        return _mark_unstable(run, step, f"non-finite parameters after the update of step {step}",
+                              dict(loss=train_loss, nonfinite_params=nonfinite_tensors(run.model.named_parameters())))
     sync(run.device)
     dt = time.perf_counter() - t0
     if step - run.start >= 1 or run.start > 0: run.loop["train_time"] += dt     # the first step of a process warms up
@@ -310,7 +423,7 @@ def evaluate_run(run: RunState, step: int) -> dict:
 def _emit(run: RunState, row: dict) -> None:
     run.metrics.append(row)
     if run.rank == 0:
-        with open(run.run_dir / "metrics.jsonl", "a") as f: f.write(json.dumps(row) + "\n")
+        with open(run.run_dir / "metrics.jsonl", "a") as f: f.write(strict_dumps(row) + "\n")
 
 def _checkpoint(run: RunState, step: int) -> None:
     save_checkpoint(run.run_dir / "ckpt", step, run.model, run.opt, run.loader.state_dict(), dict(loop_state=run.loop, train_args=asdict(run.a)),
@@ -334,7 +447,7 @@ def summarize(run: RunState, wall_time: float) -> dict:
                 final_smooth_loss=steps[-1]["smooth_loss"] if steps else None, tok_per_sec_median=tps[len(tps) // 2], mfu_median=mfus[len(mfus) // 2],
                 peak_flops=run.peak, peak_flops_source=run.peak_source, peak_mem_mb=max((r["peak_mem_mb"] for r in steps), default=None),
                 loader_tok_per_sec=run.loader.tokens_per_sec, train_time_s=run.loop["train_time"], wall_time_s=wall_time,
-                git_commit=git_commit(), versions=versions(), device=device_name(run.a.device))
+                resumes=run.loop.get("resumes", []), git_commit=git_commit(), versions=versions(), device=device_name(run.a.device))
 
 # %% ../nbs/08_trainer.ipynb #e2db23a1
 def _evaluates(a: TrainArgs, step: int, steps: int) -> bool: return step == steps or (a.eval_every > 0 and step % a.eval_every == 0)
@@ -356,6 +469,10 @@ def _progress_line(run: RunState, step: int, elapsed: float, evaluation: dict | 
 
 def train(args: TrainArgs | None = None, **kwargs) -> RunResult:
     "Run one training run; see `TrainArgs` for the arguments (keywords override `args`)."
+    names = [f.name for f in dataclasses.fields(TrainArgs)]
+    if unknown := [k for k in kwargs if k not in names]:
+        raise ArgsError("unknown train arguments: " + ", ".join(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(k, names, 1)) else "")
+                                                             for k in unknown))
     run = start_run(resolve(dataclasses.replace(args or TrainArgs(), **kwargs)))
     a, steps = run.a, run.plan["steps"]
     bar = tqdm(total=steps, initial=run.start, desc=run.tag, disable=run.rank != 0 or not (a.progress and sys.stderr.isatty()), mininterval=5)
@@ -365,6 +482,8 @@ def train(args: TrainArgs | None = None, **kwargs) -> RunResult:
         if _evaluates(a, step, steps):
             row = evaluate_run(run, step); _emit(run, row)
             _log(run.rank, _progress_line(run, step, time.perf_counter() - t_run, row))
+            if not all(math.isfinite(v) for k, v in row.items() if k.endswith("_bpb")):
+                _mark_unstable(run, step, f"non-finite validation bpb at step {step}", dict(evaluation=row)); break
         if last or (a.save_every > 0 and step > run.start and step % a.save_every == 0) or stop_here: _checkpoint(run, step)
         if last: break
         if stop_here: run.status, run.reason = "stopped", f"stop_after={a.stop_after}"; break
@@ -376,7 +495,7 @@ def train(args: TrainArgs | None = None, **kwargs) -> RunResult:
             _log(run.rank, _progress_line(run, step, time.perf_counter() - t_run))
     bar.close()
     summary = summarize(run, time.perf_counter() - t_run)
-    if run.rank == 0 and run.status != "stopped": (run.run_dir / "summary.json").write_text(json.dumps(summary, indent=1))
+    if run.rank == 0 and run.status != "stopped": write_json(run.run_dir / "summary.json", summary)
     return RunResult(run.run_dir, summary, run.metrics)
 
 # %% ../nbs/08_trainer.ipynb #79d17b70
