@@ -14,10 +14,14 @@ __all__ = ['run_is_unstable', 'rank_configs', 'finalists']
 
 # %% ../nbs/10_ranking.ipynb #f928fa90
 def run_is_unstable(s: dict) -> str | None:
-    "Why a run is unstable, or None."
-    if s.get("status") == "unstable": return s.get("reason") or "non-finite loss or gradient"
-    for k in ("final_val_bpb", "final_smooth_loss"):
-        if s.get(k) is not None and not math.isfinite(s[k]): return f"{k} is not finite"
+    "Why a run is out on stability (unstable, failed, diverged, or without a finite result to rank), or None."
+    status = s.get("status", "complete")
+    if status == "unstable": return "unstable: " + (s.get("reason") or "non-finite loss or gradient")
+    if status == "failed": return "failed: " + (s.get("reason") or "no result")
+    if status != "complete": return f"status {status!r}: not a finished run"
+    for k in ("final_val_bpb", "tok_per_sec_median"):
+        if s.get(k) is None or not math.isfinite(s[k]): return f"{k} is missing or not finite"
+    if s.get("final_smooth_loss") is not None and not math.isfinite(s["final_smooth_loss"]): return "final_smooth_loss is not finite"
     if s.get("early_smooth_loss") is not None and s.get("final_smooth_loss") is not None and s["final_smooth_loss"] > s["early_smooth_loss"]:
         return f"diverged: smoothed loss {s['final_smooth_loss']:.3f} ended above its early value {s['early_smooth_loss']:.3f}"
     if s.get("initial_val_bpb") is not None and s.get("final_val_bpb") is not None and s["final_val_bpb"] > s["initial_val_bpb"]:
@@ -44,7 +48,7 @@ def rank_configs(summaries: list[dict], baseline_tag: str = BASELINE_TAG, slow_t
             row.update(val_bpb=_mean([s["final_val_bpb"] for s in stable]), tok_per_sec=_mean([s["tok_per_sec_median"] for s in stable]),
                        val_ood_bpb=_mean([s.get("final_val_ood_bpb") or float("nan") for s in stable]))
             row.update(speed_ratio=row["tok_per_sec"] / base_tps, bpb_delta=row["val_bpb"] - base_bpb)
-        if reasons: row["verdict"] = "out: unstable (" + "; ".join(reasons) + ")"
+        if reasons: row["verdict"] = "out: " + "; ".join(reasons)
         elif row["speed_ratio"] < 1 - slow_tolerance:
             clearly_better = math.isfinite(spread) and row["bpb_delta"] < -spread
             row["verdict"] = (f"in: {100 * (1 - row['speed_ratio']):.1f}% slower but bpb better by more than the baseline spread" if clearly_better
