@@ -9,9 +9,10 @@ from __future__ import annotations
 import json, time
 from pathlib import Path
 from .config import grid_rows
+from .checkpoint import write_json
 
 # %% auto #0
-__all__ = ['study_args', 'run_finished', 'run_study', 'val_curve']
+__all__ = ['study_args', 'recorded_run', 'run_finished', 'run_study', 'val_curve']
 
 # %% ../nbs/11_study.ipynb #d8f8a3c8
 def study_args(tag: str, seed: int, preset: str, tokens: int, eval_every: int, corpus: str) -> dict:
@@ -20,12 +21,17 @@ def study_args(tag: str, seed: int, preset: str, tokens: int, eval_every: int, c
     return dict(depth=row.depth, branches=row.branches, split_collect=row.split_collect, preset=preset, tokens=tokens, seed=seed,
                 eval_every=eval_every, corpus=corpus)
 
+def recorded_run(run_dir: Path, args: dict) -> dict | None:
+    "The summary.json of `run_dir` if it records a run with exactly `args` (any status), else None."
+    try: s = json.loads((Path(run_dir) / "summary.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError): return None
+    recorded = s.get("train_args", {}) if isinstance(s, dict) else {}
+    return s if all(recorded.get(k) == v for k, v in args.items()) else None
+
 def run_finished(run_dir: Path, args: dict) -> bool:
-    "Whether `run_dir` holds a finished run (its summary.json) that was trained with exactly `args`."
-    f = Path(run_dir) / "summary.json"
-    if not f.exists(): return False
-    recorded = json.loads(f.read_text()).get("train_args", {})
-    return all(recorded.get(k) == v for k, v in args.items())
+    "Whether `run_dir` holds a finished run trained with exactly `args`: complete or unstable (a result); a failed one is retried."
+    s = recorded_run(run_dir, args)
+    return s is not None and s.get("status") != "failed"
 
 # %% ../nbs/11_study.ipynb #a3139557
 def run_study(plan: list[tuple[str, int]], out_dir: Path, root: Path, preset: str, tokens: int, eval_every: int, corpus: str,
@@ -36,14 +42,24 @@ def run_study(plan: list[tuple[str, int]], out_dir: Path, root: Path, preset: st
     import papermill as pm   # only the study notebooks need it (the `dev` extra)
     out_dir, root = Path(out_dir), Path(root)
     runs = [(tag, seed, study_args(tag, seed, preset, tokens, eval_every, corpus)) for tag, seed in plan]
+    out_dir.mkdir(parents=True, exist_ok=True)
     for tag, seed, args in runs:
-        run_dir = out_dir / f"{tag}-s{seed}"
+        run_dir, notebook = out_dir / f"{tag}-s{seed}", out_dir / f"{tag}-s{seed}.ipynb"
         if run_finished(run_dir, args): print(f"{tag} seed {seed}: finished, skipped"); continue
-        t0 = time.perf_counter()
-        pm.execute_notebook(str(root / "nbs" / "train.ipynb"), str(out_dir / f"{tag}-s{seed}.ipynb"), kernel_name="python3", cwd=str(root),
-                            progress_bar=False, parameters=dict(args, run_dir=str(run_dir), resume=True, overwrite=False,
-                                                                 extra=dict(extra or {}, save_every=save_every, progress=False)))
-        print(f"{tag} seed {seed}: ran in {time.perf_counter() - t0:.0f}s")
+        if recorded_run(run_dir, args) is not None: (run_dir / "summary.json").unlink()   # a recorded failure, retried now
+        t0, error = time.perf_counter(), None
+        try:
+            pm.execute_notebook(str(root / "nbs" / "train.ipynb"), str(notebook), kernel_name="python3", cwd=str(root), progress_bar=False,
+                                parameters=dict(args, run_dir=str(run_dir), resume=True, overwrite=False,
+                                                extra=dict(extra or {}, save_every=save_every, progress=False)))
+        except Exception as e:   # one run's failure must not end the study
+            error = f"{e.ename}: {e.evalue}" if isinstance(e, pm.PapermillExecutionError) else f"{type(e).__name__}: {e}"
+        s = recorded_run(run_dir, args)
+        if s is None:            # the notebook raised before the trainer wrote a summary: record the failure for the ranking
+            s = dict(tag=tag, seed=seed, status="failed", reason=(error or "no summary.json written")[:1000], train_args=args, notebook=str(notebook))
+            write_json(run_dir / "summary.json", s)
+        note = "" if s["status"] == "complete" else f" ({s.get('reason')}); recorded, going on"
+        print(f"{tag} seed {seed}: {s['status']} in {time.perf_counter() - t0:.0f}s{note}")
 
 # %% ../nbs/11_study.ipynb #f901a177
 def val_curve(run_dir: Path) -> list[dict]:
