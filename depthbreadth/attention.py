@@ -325,8 +325,11 @@ def this_machine() -> dict:
 
 @torch.compiler.disable
 def _select_once() -> Selection:
+    "This process's selection, made on first use. `GPT.__init__` calls it, so a compiled model never meets it inside a traced forward."
     global _SELECTION
-    if _SELECTION is None: _SELECTION = select_backend(**this_machine())
+    if _SELECTION is None:
+        with torch.device("cpu"):   # the probes make their own tensors, also while a model is built under `torch.device("meta")`
+            _SELECTION = select_backend(**this_machine())
     return _SELECTION
 
 def backend_status() -> dict:

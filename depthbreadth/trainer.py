@@ -6,7 +6,7 @@ Docs: https://depthbreadth.github.io/depthbreadth/trainer.html.md"""
 
 # %% ../nbs/08_trainer.ipynb #40dca784
 from __future__ import annotations
-import argparse, ast, dataclasses, difflib, inspect, io, json, math, numbers, os, sys, time, tokenize
+import argparse, ast, contextlib, dataclasses, difflib, inspect, io, json, math, numbers, os, sys, time, tokenize
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import torch
@@ -23,16 +23,16 @@ from .checkpoint import (CheckpointError, CheckpointDamaged, save_checkpoint, lo
                                      set_rng_states, write_json, strict_dumps, clean_temporaries, nonfinite_tensors)
 
 # %% auto #0
-__all__ = ['PRESETS', 'B_REF', 'REF_DEPTH', 'TARGET_PARAM_DATA_RATIO', 'RESUME_FREE_FIELDS', 'USER_ERRORS', 'TrainArgs',
-           'ArgsError', 'resolve', 'model_config', 'scaling_params', 'reference_config', 'plan', 'lr_multiplier',
-           'muon_momentum', 'muon_weight_decay', 'build_optimizer', 'apply_schedule', 'RunResult', 'RunState',
-           'changed_settings', 'start_run', 'params_finite', 'train_step', 'evaluate_run', 'summarize', 'train',
-           'field_help', 'cli_parser', 'cli_args', 'main']
+__all__ = ['PRESETS', 'B_REF', 'REF_DEPTH', 'TARGET_PARAM_DATA_RATIO', 'COMPILE_GRAPHS', 'RESUME_FREE_FIELDS', 'USER_ERRORS',
+           'TrainArgs', 'ArgsError', 'resolve', 'model_config', 'scaling_params', 'reference_config', 'plan',
+           'lr_multiplier', 'muon_momentum', 'muon_weight_decay', 'build_optimizer', 'apply_schedule', 'compile_model',
+           'RunResult', 'RunState', 'changed_settings', 'start_run', 'params_finite', 'train_step', 'evaluate_run',
+           'summarize', 'train', 'field_help', 'cli_parser', 'cli_args', 'main']
 
 # %% ../nbs/08_trainer.ipynb #3af0f67b
 PRESETS = {
     "cpu": dict(width=128, head_dim=64, seq_len=256, vocab_size=8192, window_pattern="SSSL", device_batch_size=8, total_batch_size=16_384,
-                tokens=2**20, eval_every=16, eval_tokens=2**16, compile=False, log_every=8, warmup_steps=40, progress=True),
+                tokens=2**20, eval_every=32, eval_tokens=2**16, compile=True, log_every=8, warmup_steps=40, progress=True),
     "gpu": dict(width=768, head_dim=128, seq_len=2048, vocab_size=32768, window_pattern="SSSL", device_batch_size=32, total_batch_size=2**19,
                 tokens=None, eval_every=250, eval_tokens=2**22, compile=True, log_every=50, warmup_steps=40, progress=True),
     "tiny": dict(width=64, head_dim=32, seq_len=64, vocab_size=512, window_pattern="SSSL", device_batch_size=4, total_batch_size=512,
@@ -203,6 +203,16 @@ def apply_schedule(opt: MuonAdamW, step: int, a: TrainArgs, p: dict) -> float:
             g["weight_decay"] = muon_weight_decay(step, steps, p["weight_decay"])
     return lrm
 
+# %% ../nbs/08_trainer.ipynb #891859c4
+COMPILE_GRAPHS = 64   # graphs dynamo may keep per function; every config's graph is one of `GPT.forward`'s
+
+def compile_model(model: torch.nn.Module) -> torch.nn.Module:
+    "`model` compiled as training runs it: one whole graph (`fullgraph`: a graph break is an error), static shapes."
+    cfg = torch._dynamo.config
+    name = "recompile_limit" if hasattr(cfg, "recompile_limit") else "cache_size_limit"   # renamed in torch 2.7
+    setattr(cfg, name, max(getattr(cfg, name), COMPILE_GRAPHS))
+    return torch.compile(model, dynamic=False, fullgraph=True)
+
 # %% ../nbs/08_trainer.ipynb #89abcc1e
 @dataclass
 class RunResult:
@@ -259,7 +269,9 @@ class RunState:
     peak: float = float("nan")        # FLOP/s that MFU is measured against
     peak_source: str = ""
     start: int = 0                    # the step this process started (or resumed) at
-    loop: dict = field(default_factory=lambda: dict(smooth_loss=0.0, min_val_bpb=float("inf"), train_time=0.0, resumes=[]))  # checkpointed
+    loop: dict = field(default_factory=lambda: dict(smooth_loss=0.0, min_val_bpb=float("inf"), train_time=0.0, resumes=[], first_steps=[],
+                                                    loader_time=0.0, eval_time=0.0, checkpoint_time=0.0, log_time=0.0))  # checkpointed
+    warm: bool = False                # this process has made a step (its first step compiles and warms up, and is not timed)
     metrics: list = field(default_factory=list)
     status: str = "complete"          # complete | stopped | unstable
     reason: str | None = None
@@ -348,7 +360,7 @@ def start_run(a: TrainArgs) -> RunState:
                    loader=data.train_loader(a.device_batch_size, seed=a.seed, rank=rank, world_size=world, device=device),
                    flops_per_token=model.estimate_flops())
     _resume(run)
-    run.stepper = torch.compile(model, dynamic=False) if a.compile else model
+    run.stepper = compile_model(model) if a.compile else model
     run.peak, run.peak_source = peak_flops(device)
     counts = model.num_scaling_params()
     _log(rank, f"{tag}: {counts['total']:,} params ({counts['transformer_matrices']:,} trunk), {p['steps']} steps x {a.total_batch_size:,} tokens, "
@@ -386,7 +398,7 @@ def train_step(run: RunState, step: int) -> dict | None:
     "The update from `step` to `step + 1` and its metrics row; None if the run turned unstable (no row, nothing updated after)."
     a, p = run.a, run.plan
     sync(run.device)
-    t0 = time.perf_counter()
+    t0, loader_s = time.perf_counter(), getattr(run.loader, "seconds", 0.0)   # `TokenLoader.seconds`: its time so far
     loss_sum, finite = _forward_backward(run)
     if not finite:
         bad = [n for n, q in run.model.named_parameters() if q.grad is not None and not torch.isfinite(q.grad).all()]
@@ -401,7 +413,10 @@ def train_step(run: RunState, step: int) -> dict | None:
                               dict(loss=train_loss, nonfinite_params=nonfinite_tensors(run.model.named_parameters())))
     sync(run.device)
     dt = time.perf_counter() - t0
-    if step - run.start >= 1 or run.start > 0: run.loop["train_time"] += dt     # the first step of a process warms up
+    if run.warm:
+        run.loop["train_time"] += dt
+        run.loop["loader_time"] += getattr(run.loader, "seconds", 0.0) - loader_s
+    else: run.loop["first_steps"].append([step, dt]); run.warm = True      # compilation and warm-up: timed apart
     run.loop["smooth_loss"] = 0.9 * run.loop["smooth_loss"] + 0.1 * train_loss
     tok_s = a.total_batch_size / dt
     return dict(step=step + 1, tokens=(step + 1) * a.total_batch_size, loss=train_loss,
@@ -410,12 +425,12 @@ def train_step(run: RunState, step: int) -> dict | None:
 
 # %% ../nbs/08_trainer.ipynb #69c92367
 def evaluate_run(run: RunState, step: int) -> dict:
-    "The evaluation row at `step`: bits per byte on each fixed validation window set (`val`, `val_ood`)."
+    "The evaluation row at `step`: bits per byte on each fixed validation window set (`val`, `val_ood`), by the uncompiled model."
     run.model.eval()
     row = dict(step=step, tokens=step * run.a.total_batch_size)
     for split, key in (("val", "val_bpb"), ("val_ood", "val_ood_bpb")):
         if split in run.data.val_windows:
-            row[key] = evaluate_bpb(run.stepper, run.data.val_windows[split], run.data.token_bytes, batch_size=run.a.device_batch_size, device=run.device)
+            row[key] = evaluate_bpb(run.model, run.data.val_windows[split], run.data.token_bytes, batch_size=run.a.device_batch_size, device=run.device)
     run.model.train()
     run.loop["min_val_bpb"] = min(run.loop["min_val_bpb"], row.get("val_bpb", float("inf")))
     return row
@@ -434,8 +449,14 @@ def summarize(run: RunState, wall_time: float) -> dict:
     "The run's `summary.json` record."
     steps = [r for r in run.metrics if "loss" in r]
     evals = [r for r in run.metrics if "val_bpb" in r]
-    tps = sorted(r["tok_per_sec"] for r in steps[1:]) or [float("nan")]   # the first step (allocation, warm-up) left out
-    mfus = sorted(r["mfu"] for r in steps[1:]) or [float("nan")]
+    firsts = {1} | {s + 1 for s, _ in run.loop["first_steps"]}        # rows of each process's first step (compilation, warm-up)
+    timed = [r for r in steps if r["step"] not in firsts]
+    tps = sorted(r["tok_per_sec"] for r in timed) or [float("nan")]
+    mfus = sorted(r["mfu"] for r in timed) or [float("nan")]
+    step_s = sorted(r["dt"] for r in timed)[len(timed) // 2] if timed else 0.0
+    train_s = run.loop["train_time"]
+    spent = dict(compile=sum(max(0.0, dt - step_s) for _, dt in run.loop["first_steps"]),
+                 **{k: run.loop[f"{k}_time"] for k in ("loader", "eval", "checkpoint", "log")})
     return dict(tag=run.tag, status=run.status, reason=run.reason, config=run.config.to_dict(), train_args=asdict(run.a), plan=run.plan,
                 world_size=run.world, params=run.model.num_scaling_params(), trunk_matrix_params=run.model.trunk_matrix_params(),
                 flops_per_token=run.flops_per_token, attention=backend_status(),
@@ -446,7 +467,9 @@ def summarize(run: RunState, wall_time: float) -> dict:
                 early_smooth_loss=steps[max(0, len(steps) // 10 - 1)]["smooth_loss"] if steps else None,   # for the divergence check
                 final_smooth_loss=steps[-1]["smooth_loss"] if steps else None, tok_per_sec_median=tps[len(tps) // 2], mfu_median=mfus[len(mfus) // 2],
                 peak_flops=run.peak, peak_flops_source=run.peak_source, peak_mem_mb=max((r["peak_mem_mb"] for r in steps), default=None),
-                loader_tok_per_sec=run.loader.tokens_per_sec, train_time_s=run.loop["train_time"], wall_time_s=wall_time,
+                loader_tok_per_sec=run.loader.tokens_per_sec, train_time_s=train_s, wall_time_s=wall_time,
+                first_step_s=[dt for _, dt in run.loop["first_steps"]], **{f"{k}_time_s": v for k, v in spent.items()},
+                overhead_pct={k: 100 * v / train_s if train_s > 0 else None for k, v in spent.items()},
                 resumes=run.loop.get("resumes", []), git_commit=git_commit(), versions=versions(), device=device_name(run.a.device))
 
 # %% ../nbs/08_trainer.ipynb #e2db23a1
@@ -467,6 +490,13 @@ def _progress_line(run: RunState, step: int, elapsed: float, evaluation: dict | 
     parts.append(f"{_clock(elapsed)} elapsed" + (f", ~{_clock(left)} left" if left is not None else ""))
     return " | ".join(parts)
 
+@contextlib.contextmanager
+def _clocked(run: RunState, key: str):
+    "Add the wall time of the block to `run.loop[key]`."
+    t0 = time.perf_counter()
+    try: yield
+    finally: run.loop[key] += time.perf_counter() - t0
+
 def train(args: TrainArgs | None = None, **kwargs) -> RunResult:
     "Run one training run; see `TrainArgs` for the arguments (keywords override `args`)."
     names = [f.name for f in dataclasses.fields(TrainArgs)]
@@ -480,19 +510,22 @@ def train(args: TrainArgs | None = None, **kwargs) -> RunResult:
     while True:
         last, stop_here = step == steps, a.stop_after is not None and step == a.stop_after
         if _evaluates(a, step, steps):
-            row = evaluate_run(run, step); _emit(run, row)
-            _log(run.rank, _progress_line(run, step, time.perf_counter() - t_run, row))
+            with _clocked(run, "eval_time"): row = evaluate_run(run, step)
+            with _clocked(run, "log_time"): _emit(run, row); _log(run.rank, _progress_line(run, step, time.perf_counter() - t_run, row))
             if not all(math.isfinite(v) for k, v in row.items() if k.endswith("_bpb")):
                 _mark_unstable(run, step, f"non-finite validation bpb at step {step}", dict(evaluation=row)); break
-        if last or (a.save_every > 0 and step > run.start and step % a.save_every == 0) or stop_here: _checkpoint(run, step)
+        if last or (a.save_every > 0 and step > run.start and step % a.save_every == 0) or stop_here:
+            with _clocked(run, "checkpoint_time"): _checkpoint(run, step)   # the state it saves lacks its own time
         if last: break
         if stop_here: run.status, run.reason = "stopped", f"stop_after={a.stop_after}"; break
         row = train_step(run, step)
         if row is None: break
-        _emit(run, row); step += 1
-        bar.update(1); bar.set_postfix(loss=f"{row['loss']:.3f}", tok_s=f"{row['tok_per_sec']:,.0f}", refresh=False)
-        if a.log_every > 0 and step % a.log_every == 0 and not _evaluates(a, step, steps):   # else the evaluation's line says it
-            _log(run.rank, _progress_line(run, step, time.perf_counter() - t_run))
+        step += 1
+        with _clocked(run, "log_time"):
+            _emit(run, row)
+            bar.update(1); bar.set_postfix(loss=f"{row['loss']:.3f}", tok_s=f"{row['tok_per_sec']:,.0f}", refresh=False)
+            if a.log_every > 0 and step % a.log_every == 0 and not _evaluates(a, step, steps):   # else the evaluation's line says it
+                _log(run.rank, _progress_line(run, step, time.perf_counter() - t_run))
     bar.close()
     summary = summarize(run, time.perf_counter() - t_run)
     if run.rank == 0 and run.status != "stopped": write_json(run.run_dir / "summary.json", summary)
