@@ -15,19 +15,19 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils._python_dispatch import TorchDispatchMode
-from .runtime import COMPUTE_DTYPE, sync, peak_memory_mb, versions, device_name
+from .runtime import COMPUTE_DTYPE, raise_compile_limit, sync, peak_memory_mb, versions, device_name
 from .config import window_sizes, run_tag
 from .layers import norm, apply_rotary, rotary_tables, BatchedLinear, ParallelMLP
 from .attention import attend, branches_to_heads, heads_to_branches, backend_status, backend_line
 from .model import VE_GATE_CHANNELS, Block, ParallelBlock, ParallelAttention, build_model, has_value_embed, attention_flops
 from .data import TokenLoader, get_data, token_dtype
 from .engine import decode_tokens_per_sec
-from .trainer import TrainArgs, RunState, resolve, model_config, plan, build_optimizer, train_step
+from .trainer import TrainArgs, RunState, resolve, model_config, plan, build_optimizer, train_step, compile_model, COMPILE_GRAPHS
 
 # %% auto #0
 __all__ = ['FRESH_ENV', 'bench_args', 'time_calls', 'count_ops', 'median', 'rel_spread', 'interleaved_times', 'split_half_ratios',
-           'memory_kind', 'memory_start_mb', 'token_loader', 'raise_compile_limit', 'build_bench', 'decode_rate',
-           'measure_config', 'run_fresh', 'interleaved_train_steps', 't_quantile', 'median_interval', 'speed_table',
+           'memory_kind', 'memory_start_mb', 'token_loader', 'build_bench', 'decode_rate', 'measure_config',
+           'run_fresh', 'interleaved_train_steps', 't_quantile', 'median_interval', 'speed_table',
            'EinsumBatchedLinear', 'LoopBatchedLinear', 'with_variant', 'linear_check', 'BranchBatched', 'BranchLoop',
            'trunk_inputs', 'impl_check', 'HeadsParallelAttention', 'layout_check', 'environment', 'device_slug']
 
@@ -105,12 +105,6 @@ def token_loader(a: TrainArgs, data=None, seed: int = 0) -> TokenLoader:
     tokens = np.random.default_rng(seed).integers(0, a.vocab_size, size=4 * a.total_batch_size + 1).astype(token_dtype(a.vocab_size))
     return TokenLoader(tokens, a.device_batch_size, a.seq_len, seed=seed, device=a.device)
 
-def raise_compile_limit(graphs: int = 256) -> None:
-    "Let dynamo keep at least `graphs` compiled graphs per function (the setting was renamed in torch 2.7)."
-    cfg = torch._dynamo.config
-    name = "recompile_limit" if hasattr(cfg, "recompile_limit") else "cache_size_limit"
-    setattr(cfg, name, max(getattr(cfg, name), graphs))
-
 # %% ../nbs/12_bench.ipynb #2b0c23b8
 def build_bench(a: TrainArgs, seed: int = 0, loader=None) -> SimpleNamespace:
     "One config as a trainer `RunState` with `train_step()` (the trainer's step) and `forward()`; `loader=None`: fixed random batches."
@@ -120,12 +114,11 @@ def build_bench(a: TrainArgs, seed: int = 0, loader=None) -> SimpleNamespace:
     if device.startswith("cuda"): torch.set_float32_matmul_precision("high")
     backend_status()                      # select the attention kernel now, not inside a compiled graph
     model = build_model(config, device)
-    if a.compile: raise_compile_limit()
     batches = [tuple(torch.randint(0, config.vocab_size, (2, N, T), device=device)) for _ in range(1 if loader is not None else p["grad_accum"])]
     run = RunState(a, p, config, run_tag(a.depth, a.branches, split_collect=a.split_collect), Path(tempfile.gettempdir()), rank=0, world=1,
                    device=device, data=None, model=model, opt=build_optimizer(model, a, p),
                    loader=loader if loader is not None else itertools.cycle(batches), flops_per_token=model.estimate_flops(),
-                   stepper=torch.compile(model, dynamic=False) if a.compile else model)
+                   stepper=compile_model(model) if a.compile else model)
     step = itertools.count()
     return SimpleNamespace(run=run, args=a, device=device, model=model, batches=batches, loader=loader, grad_accum=p["grad_accum"],
                            tokens_per_step=p["grad_accum"] * N * T, fwd_tokens=N * T,
@@ -325,7 +318,7 @@ def impl_check(a: TrainArgs, steps: int = 5, warmup: int = 1) -> dict:
     if COMPUTE_DTYPE != torch.float32: batched.to(COMPUTE_DTYPE); looped.to(COMPUTE_DTYPE)
     x_rntc = x.permute(2, 0, 1, 3).contiguous().permute(1, 2, 0, 3)                      # same values, (R,N,T,C) memory
     res, calls = dict(depth=a.depth, branches=a.branches, compiled=bool(a.compile)), {}
-    if a.compile: raise_compile_limit()
+    if a.compile: raise_compile_limit(COMPILE_GRAPHS)
     for name, mod, args in (("batched", batched, (x, ves, cos, sin)), ("branch_major", batched, (x_rntc, ves, cos, sin)),
                             ("loop", looped, (xs, ves, cos, sin))):
         res[f"{name}_ops"] = count_ops(_fwd_bwd(lambda: mod(*args), list(mod.parameters())))
@@ -358,7 +351,7 @@ def layout_check(a: TrainArgs, steps: int = 5, warmup: int = 1, seed: int = 0) -
     models = dict(batch=model, heads=with_variant(model, ParallelAttention, HeadsParallelAttention))
     idx = torch.randint(0, config.vocab_size, (a.device_batch_size, a.seq_len), device=a.device)
     calls = {}
-    if a.compile: raise_compile_limit()
+    if a.compile: raise_compile_limit(COMPILE_GRAPHS)
     for name, m in models.items():
         run = torch.compile(m, dynamic=False) if a.compile else m
         calls[name] = _fwd_bwd(lambda run=run: run(idx, idx), list(m.parameters()))

@@ -14,8 +14,8 @@ import torch.distributed as dist
 from . import __version__
 
 # %% auto #0
-__all__ = ['COMPUTE_DTYPE', 'GPU_PEAK_BF16', 'dist_info', 'init_distributed', 'sync', 'gpu_peak_bf16', 'measured_matmul_flops',
-           'device_name', 'peak_flops', 'peak_memory_mb', 'versions', 'git_commit']
+__all__ = ['COMPUTE_DTYPE', 'GPU_PEAK_BF16', 'dist_info', 'init_distributed', 'sync', 'raise_compile_limit', 'gpu_peak_bf16',
+           'measured_matmul_flops', 'device_name', 'peak_flops', 'peak_memory_mb', 'versions', 'git_commit']
 
 # %% ../nbs/00_runtime.ipynb #f37d3ea9
 def _compute_dtype() -> torch.dtype:
@@ -47,6 +47,13 @@ def init_distributed(device: str) -> tuple[int, int, str]:
 def sync(device) -> None:
     "Wait until the device has finished its queued work (CUDA); a no-op on CPU."
     if str(device).startswith("cuda"): torch.cuda.synchronize(device)
+
+# %% ../nbs/00_runtime.ipynb #4db3b714
+def raise_compile_limit(graphs: int) -> None:
+    "Let dynamo keep at least `graphs` compiled graphs per function."
+    cfg = torch._dynamo.config
+    name = "recompile_limit" if hasattr(cfg, "recompile_limit") else "cache_size_limit"
+    setattr(cfg, name, max(getattr(cfg, name), graphs))
 
 # %% ../nbs/00_runtime.ipynb #61e82d4a
 # Dense bf16 FLOP/s by device name (nanochat's table): a key matches when every one of its lower-case substrings is in the

@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 from tqdm import tqdm
-from .runtime import init_distributed, sync, peak_flops, peak_memory_mb, versions, git_commit, device_name
+from .runtime import raise_compile_limit, init_distributed, sync, peak_flops, peak_memory_mb, versions, git_commit, device_name
 from .corpus import CorpusError
 from .config import GPTConfig, ConfigError, make_config, run_tag
 from .model import GPT, build_model
@@ -208,9 +208,7 @@ COMPILE_GRAPHS = 64   # graphs dynamo may keep per function; every config's grap
 
 def compile_model(model: torch.nn.Module) -> torch.nn.Module:
     "`model` compiled as training runs it: one whole graph (`fullgraph`: a graph break is an error), static shapes."
-    cfg = torch._dynamo.config
-    name = "recompile_limit" if hasattr(cfg, "recompile_limit") else "cache_size_limit"   # renamed in torch 2.7
-    setattr(cfg, name, max(getattr(cfg, name), COMPILE_GRAPHS))
+    raise_compile_limit(COMPILE_GRAPHS)
     return torch.compile(model, dynamic=False, fullgraph=True)
 
 # %% ../nbs/08_trainer.ipynb #89abcc1e
