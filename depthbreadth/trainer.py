@@ -229,6 +229,10 @@ def _prepare_run_dir(run_dir: Path, a: TrainArgs) -> list[Path]:
         for name in ("metrics.jsonl", "summary.json", "unstable.json"): (run_dir / name).unlink(missing_ok=True)
         if (run_dir / "ckpt").exists():
             for f in (run_dir / "ckpt").iterdir(): f.unlink()
+    if has_run and a.resume and not a.overwrite and not checkpoint_steps(run_dir / "ckpt") and (run_dir / "summary.json").exists() \
+            and json.loads((run_dir / "summary.json").read_text()).get("status") == "complete":   # e.g. committed evidence (checkpoints are not in git)
+        raise FileExistsError(f"run directory {run_dir} holds a complete run but no checkpoint to resume from; resuming would retrain it "
+                              "from step 0 over its results: pass overwrite=True to do that, or choose another run_dir")
     run_dir.mkdir(parents=True, exist_ok=True)
     return clean_temporaries(run_dir) + clean_temporaries(run_dir / "ckpt")
 
