@@ -26,8 +26,9 @@ from .checkpoint import (CheckpointError, CheckpointDamaged, save_checkpoint, lo
 __all__ = ['PRESETS', 'B_REF', 'REF_DEPTH', 'TARGET_PARAM_DATA_RATIO', 'COMPILE_GRAPHS', 'RESUME_FREE_FIELDS', 'USER_ERRORS',
            'TrainArgs', 'ArgsError', 'resolve', 'model_config', 'scaling_params', 'reference_config', 'plan',
            'lr_multiplier', 'muon_momentum', 'muon_weight_decay', 'build_optimizer', 'apply_schedule', 'compile_model',
-           'RunResult', 'RunState', 'changed_settings', 'start_run', 'params_finite', 'train_step', 'evaluate_run',
-           'summarize', 'train', 'field_help', 'cli_parser', 'cli_args', 'main']
+           'keep_large_buffers', 'all_finite', 'RunResult', 'RunState', 'changed_settings', 'start_run',
+           'params_finite', 'train_step', 'evaluate_run', 'summarize', 'train', 'field_help', 'cli_parser', 'cli_args',
+           'main']
 
 # %% ../nbs/08_trainer.ipynb #3af0f67b
 PRESETS = {
@@ -64,6 +65,9 @@ class TrainArgs:
     embedding_lr: float = 0.3         # AdamW LR of the token and value embeddings
     unembedding_lr: float = 0.008     # AdamW LR of lm_head
     scalar_lr: float = 0.5            # AdamW LR of the scalars (residual and x0 lambdas)
+    lr_scale: float = 1.0             # multiplies every LR above (and adamw_matrix_lr): the learning-rate sweep's one knob
+    collect_lr_scale: float = 1.0     # further multiplies the collect's Muon LR (1/R: per step the collect then moves as much,
+                                      # relative to its I/R blocks, as the split's identity blocks; the LR study's variant)
     weight_decay: float = 0.28        # Muon weight decay at the reference batch and horizon (rescaled by the plan, cosine to 0 over the run)
     warmup_steps: int | None = None   # steps of linear LR warm-up
     warmdown_ratio: float = 0.65      # fraction of the steps, at the end, over which the LR falls linearly
@@ -90,7 +94,7 @@ class ArgsError(ValueError):
 
 _CHOICES = dict(batched_optimizer=("muon", "adamw"), split_collect_blocks=("branch", "whole"))
 _AT_LEAST = dict(depth=1, branches=1, width=1, head_dim=1, n_kv_head=1, seq_len=1, vocab_size=1, tokens=1, num_iterations=1,
-                 device_batch_size=1, total_batch_size=1, eval_tokens=1, matrix_lr=0, embedding_lr=0, unembedding_lr=0, scalar_lr=0,
+                 device_batch_size=1, total_batch_size=1, eval_tokens=1, matrix_lr=0, embedding_lr=0, unembedding_lr=0, scalar_lr=0, lr_scale=0, collect_lr_scale=0,
                  weight_decay=0, warmup_steps=0, warmdown_ratio=0, final_lr_frac=0, adamw_matrix_lr=0, seed=0, stop_after=0)
 _AT_MOST = dict(warmdown_ratio=1, final_lr_frac=1)
 _KINDS = dict(int="an integer", float="a finite number", bool="True or False", str="a string")
@@ -185,11 +189,13 @@ def muon_weight_decay(it: int, steps: int, wd: float) -> float:
 
 # %% ../nbs/08_trainer.ipynb #e7b9c26b
 def build_optimizer(model: GPT, a: TrainArgs, p: dict) -> MuonAdamW:
-    "The run's `MuonAdamW`: LRs x the plan's batch correction, the plan's weight decay, fused kernels when compiling on CUDA."
-    s = p["batch_lr_scale"]
+    """The run's `MuonAdamW`: LRs x `lr_scale` x the plan's batch correction (the collect's x `collect_lr_scale` too), the plan's
+    weight decay, fused kernels when compiling on CUDA."""
+    s = p["batch_lr_scale"] * a.lr_scale
     groups = optimizer_groups(model, unembedding_lr=a.unembedding_lr * s, embedding_lr=a.embedding_lr * s, matrix_lr=a.matrix_lr * s,
                               weight_decay=p["weight_decay"], scalar_lr=a.scalar_lr * s, batched_optimizer=a.batched_optimizer,
-                              split_collect_blocks=a.split_collect_blocks, adamw_matrix_lr=a.adamw_matrix_lr)
+                              split_collect_blocks=a.split_collect_blocks, adamw_matrix_lr=a.adamw_matrix_lr * a.lr_scale,
+                              collect_lr=a.matrix_lr * s * a.collect_lr_scale if a.collect_lr_scale != 1 else None)
     return MuonAdamW(groups, compile=bool(a.compile) and model.lm_head.weight.device.type == "cuda")
 
 def apply_schedule(opt: MuonAdamW, step: int, a: TrainArgs, p: dict) -> float:
@@ -209,7 +215,27 @@ COMPILE_GRAPHS = 64   # graphs dynamo may keep per function; every config's grap
 def compile_model(model: torch.nn.Module) -> torch.nn.Module:
     "`model` compiled as training runs it: one whole graph (`fullgraph`: a graph break is an error), static shapes."
     raise_compile_limit(COMPILE_GRAPHS)
-    return torch.compile(model, dynamic=False, fullgraph=True)
+    on_cpu = next(model.parameters()).device.type == "cpu"
+    # CPU: inductor's vectorised tanh (the logit softcap over N*T x V logits) is its slowest elementwise op; through exp it is
+    # ~25% cheaper (off by default for a relative-precision issue near 0, pytorch#148241; here ~1e-6 on logits of scale 15)
+    return torch.compile(model, dynamic=False, fullgraph=True, options={"cpp.use_decompose_tanh": True} if on_cpu else None)
+
+def keep_large_buffers() -> bool:
+    """glibc gives every allocation >= 32 MB (its largest mmap threshold) a fresh mmap and unmaps it on free, so each logits-sized
+    buffer (N*T x V fp32 = 64 MB at the cpu preset) is page-faulted and zeroed again at every micro-batch: 0.3-1.3 M faults,
+    ~1.6 us each, per cpu-preset step. Serve large buffers from the heap and keep them. Linux/glibc only; True if applied."""
+    import ctypes, ctypes.util
+    if sys.platform != "linux": return False
+    try: libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError: return False
+    M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
+    try: return bool(libc.mallopt(M_MMAP_MAX, 0)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 2**30))
+    except AttributeError: return False   # not glibc
+
+def all_finite(tensors, *extra: torch.Tensor) -> torch.Tensor:
+    "0-d bool tensor, left on the device: every tensor (and `extra`) is finite. One foreach norm pass, no per-tensor bool copy."
+    return torch.isfinite(torch.stack([*torch._foreach_norm(list(tensors)), *(e.float() for e in extra)]).sum())
+
 
 # %% ../nbs/08_trainer.ipynb #89abcc1e
 @dataclass
@@ -354,6 +380,11 @@ def start_run(a: TrainArgs) -> RunState:
     _log(rank, backend_line())
     torch.manual_seed(a.seed)
     if device.startswith("cuda"): torch.set_float32_matmul_precision("high")
+    else:
+        keep_large_buffers()
+        if a.compile:   # inductor's embedding backward is an atomic-add loop: with 2+ threads the wte/value-embedding grads vary
+            torch.use_deterministic_algorithms(True, warn_only=True)   # run to run; deterministic mode falls back to aten index_put_
+            torch.utils.deterministic.fill_uninitialized_memory = False  # (measured cost x1.004 [0.93,1.05]); no NaN-filled torch.empty
     data = get_data(a.corpus, a.vocab_size, a.seq_len, val_tokens=a.eval_tokens, log=lambda m: _log(rank, m))
     if data.vocab_size != config.vocab_size:
         raise ConfigError(f"tokenizer has {data.vocab_size} tokens but the config asks for vocab_size={config.vocab_size}")
@@ -371,8 +402,8 @@ def start_run(a: TrainArgs) -> RunState:
 
 # %% ../nbs/08_trainer.ipynb #bd04898e
 def params_finite(model: torch.nn.Module) -> torch.Tensor:
-    "0-d bool tensor, left on the device: every parameter is finite (a NaN propagates through min/max, an infinity is one)."
-    with torch.no_grad(): return torch.stack([torch.stack(torch.aminmax(q)).float() for q in model.parameters()]).isfinite().all()
+    "0-d bool tensor, left on the device: every parameter is finite (a NaN or an infinity makes the norm non-finite)."
+    with torch.no_grad(): return all_finite(model.parameters())
 
 def _forward_backward(run: RunState) -> tuple[torch.Tensor, bool]:
     "Accumulate one global batch's gradient: (summed micro-batch losses, averaged over ranks; all losses and gradients finite?)."
@@ -382,7 +413,7 @@ def _forward_backward(run: RunState) -> tuple[torch.Tensor, bool]:
         loss = run.stepper(x, y)
         loss_sum += loss.detach()
         (loss / run.plan["grad_accum"]).backward()
-    finite = torch.isfinite(loss_sum) & torch.stack([torch.isfinite(q.grad).all() for q in run.model.parameters() if q.grad is not None]).all()
+    finite = all_finite((q.grad for q in run.model.parameters() if q.grad is not None), loss_sum)
     if run.world > 1:
         flag = finite.float(); dist.all_reduce(flag, op=dist.ReduceOp.MIN); finite = flag > 0
         dist.all_reduce(loss_sum); loss_sum /= run.world
@@ -422,7 +453,7 @@ def train_step(run: RunState, step: int) -> dict | None:
     run.loop["smooth_loss"] = 0.9 * run.loop["smooth_loss"] + 0.1 * train_loss
     tok_s = a.total_batch_size / dt
     return dict(step=step + 1, tokens=(step + 1) * a.total_batch_size, loss=train_loss,
-                smooth_loss=run.loop["smooth_loss"] / (1 - 0.9 ** (step + 1)), lrm=lrm, lr=a.matrix_lr * p["batch_lr_scale"] * lrm,
+                smooth_loss=run.loop["smooth_loss"] / (1 - 0.9 ** (step + 1)), lrm=lrm, lr=a.matrix_lr * p["batch_lr_scale"] * a.lr_scale * lrm,
                 dt=dt, tok_per_sec=tok_s, mfu=100 * run.flops_per_token * tok_s / (run.peak * run.world), peak_mem_mb=peak_memory_mb(run.device))
 
 # %% ../nbs/08_trainer.ipynb #69c92367
