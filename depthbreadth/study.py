@@ -12,14 +12,22 @@ from .config import grid_rows
 from .checkpoint import write_json
 
 # %% auto #0
-__all__ = ['study_args', 'recorded_run', 'run_finished', 'run_study', 'val_curve']
+__all__ = ['SETTING_NAMES', 'LR_GRID', 'LR_LIMITS', 'study_args', 'run_name', 'recorded_run', 'run_finished', 'run_study',
+           'lr_next', 'lr_choice', 'val_curve']
 
 # %% ../nbs/11_study.ipynb #d8f8a3c8
-def study_args(tag: str, seed: int, preset: str, tokens: int, eval_every: int, corpus: str) -> dict:
-    "The train arguments that identify one run of a study; a finished run's recorded `train_args` must match all of them."
+def study_args(tag: str, seed: int, preset: str, tokens: int, eval_every: int, corpus: str, **settings) -> dict:
+    """The train arguments that identify one run of a study; a finished run's recorded `train_args` must match all of them.
+    `settings`: further `TrainArgs` fields the study sets (e.g. `lr_scale`, `warmup_steps`), part of the run's identity."""
     row, = grid_rows([tag])
     return dict(depth=row.depth, branches=row.branches, split_collect=row.split_collect, preset=preset, tokens=tokens, seed=seed,
-                eval_every=eval_every, corpus=corpus)
+                eval_every=eval_every, corpus=corpus, **settings)
+
+SETTING_NAMES = dict(lr_scale="lr", collect_lr_scale="col")   # short names of per-run settings in run names
+
+def run_name(tag: str, seed: int, settings: dict | None = None) -> str:
+    "`<tag>[-<setting><value>...]-s<seed>`: the name of a run's notebook and directory, e.g. `d2b6-s0`, `d2b6-lr2-col0.167-s0`."
+    return "-".join([tag, *(f"{SETTING_NAMES.get(k, k)}{v:.3g}" for k, v in (settings or {}).items())]) + f"-s{seed}"
 
 def recorded_run(run_dir: Path, args: dict) -> dict | None:
     "The summary.json of `run_dir` if it records a run with exactly `args` (any status), else None."
@@ -34,24 +42,27 @@ def run_finished(run_dir: Path, args: dict) -> bool:
     return s is not None and s.get("status") != "failed"
 
 # %% ../nbs/11_study.ipynb #a3139557
-def run_study(plan: list[tuple[str, int]], out_dir: Path, root: Path, preset: str, tokens: int, eval_every: int, corpus: str,
-              save_every: int, extra: dict | None = None) -> None:
-    """Run every (tag, seed) of `plan` through `root/nbs/train.ipynb` (papermill) into `out_dir/<tag>-s<seed>.ipynb` and
-    the run directory `out_dir/<tag>-s<seed>/`. Finished runs are skipped, half-finished ones resume from their checkpoint;
-    `extra` goes to the trainer unchanged. Every tag is checked before anything runs."""
+def run_study(plan: list[tuple], out_dir: Path, root: Path, preset: str, tokens: int, eval_every: int, corpus: str,
+              save_every: int, extra: dict | None = None, settings: dict | None = None) -> dict[str, dict]:
+    """Run every `(tag, seed)` or `(tag, seed, run_settings)` of `plan` through `root/nbs/train.ipynb` (papermill) into
+    `out_dir/<name>.ipynb` and the run directory `out_dir/<name>/` (`run_name`). Finished runs are skipped, half-finished ones
+    resume from their checkpoint. `settings` (all runs) and `run_settings` are train arguments that identify a run; `extra`
+    goes to the trainer unchanged. Every tag is checked before anything runs. Returns `{name: summary}`."""
     import papermill as pm   # only the study notebooks need it (the `dev` extra)
     out_dir, root = Path(out_dir), Path(root)
-    runs = [(tag, seed, study_args(tag, seed, preset, tokens, eval_every, corpus)) for tag, seed in plan]
+    runs = [(tag, seed, run_name(tag, seed, own), {**(settings or {}), **own}) for tag, seed, *rest in plan for own in [rest[0] if rest else {}]]
+    runs = [(tag, seed, name, own, study_args(tag, seed, preset, tokens, eval_every, corpus, **own)) for tag, seed, name, own in runs]
     out_dir.mkdir(parents=True, exist_ok=True)
-    for tag, seed, args in runs:
-        run_dir, notebook = out_dir / f"{tag}-s{seed}", out_dir / f"{tag}-s{seed}.ipynb"
-        if run_finished(run_dir, args): print(f"{tag} seed {seed}: finished, skipped"); continue
+    done = {}
+    for tag, seed, name, own, args in runs:
+        run_dir, notebook = out_dir / name, out_dir / f"{name}.ipynb"
+        if run_finished(run_dir, args): print(f"{name}: finished, skipped"); done[name] = recorded_run(run_dir, args); continue
         if recorded_run(run_dir, args) is not None: (run_dir / "summary.json").unlink()   # a recorded failure, retried now
         t0, error = time.perf_counter(), None
         try:
             pm.execute_notebook(str(root / "nbs" / "train.ipynb"), str(notebook), kernel_name="python3", cwd=str(root), progress_bar=False,
-                                parameters=dict(args, run_dir=str(run_dir), resume=True, overwrite=False,
-                                                extra=dict(extra or {}, save_every=save_every, progress=False)))
+                                parameters=dict({k: v for k, v in args.items() if k not in own}, run_dir=str(run_dir), resume=True,
+                                                overwrite=False, extra=dict(extra or {}, **own, save_every=save_every, progress=False)))
         except Exception as e:   # one run's failure must not end the study
             error = f"{e.ename}: {e.evalue}" if isinstance(e, pm.PapermillExecutionError) else f"{type(e).__name__}: {e}"
         s = recorded_run(run_dir, args)
@@ -59,7 +70,32 @@ def run_study(plan: list[tuple[str, int]], out_dir: Path, root: Path, preset: st
             s = dict(tag=tag, seed=seed, status="failed", reason=(error or "no summary.json written")[:1000], train_args=args, notebook=str(notebook))
             write_json(run_dir / "summary.json", s)
         note = "" if s["status"] == "complete" else f" ({s.get('reason')}); recorded, going on"
-        print(f"{tag} seed {seed}: {s['status']} in {time.perf_counter() - t0:.0f}s{note}")
+        print(f"{name}: {s['status']} in {time.perf_counter() - t0:.0f}s{note}")
+        done[name] = s
+    return done
+
+# %% ../nbs/11_study.ipynb #dc010f3d
+LR_GRID, LR_LIMITS = (0.5, 1.0, 2.0, 4.0), (1 / 8, 16.0)
+
+def lr_next(results: dict[tuple[float, float], float], branches: int, grid=LR_GRID, limits=LR_LIMITS) -> list[dict]:
+    """The runs of one config still needed by the protocol, as per-run settings (`lr_scale`, and `collect_lr_scale` for the
+    breadth-aware variant); [] when it is complete. `results`: `{(lr_scale, collect_lr_scale): final val bpb}` of the finished runs."""
+    todo = [m for m in grid if (m, 1.0) not in results]
+    if todo: return [dict(lr_scale=m) for m in todo]
+    shared = {m: bpb for (m, c), bpb in results.items() if c == 1.0}
+    best = min(shared, key=lambda m: (shared[m], m))
+    if best == max(shared) and best * 2 <= limits[1]: return [dict(lr_scale=best * 2)]
+    if best == min(shared) and best / 2 >= limits[0]: return [dict(lr_scale=best / 2)]
+    if branches > 1 and (best, 1 / branches) not in results: return [dict(lr_scale=best, collect_lr_scale=1 / branches)]
+    return []
+
+def lr_choice(results: dict[tuple[float, float], float]) -> tuple[tuple[float, float], str]:
+    "((lr_scale, collect_lr_scale), why): the point with the lowest final val bpb, and how it compares with its neighbours."
+    (m, c), bpb = min(results.items(), key=lambda kv: (kv[1], kv[0]))
+    shared = sorted((k, v) for (k, col), v in results.items() if col == 1.0)
+    edge = " (at the edge of the grid run)" if m in (shared[0][0], shared[-1][0]) and c == 1.0 else ""
+    others = ", ".join(f"x{k:g}{'' if col == 1.0 else f' collect x{col:.3g}'} {v:.4f}" for (k, col), v in sorted(results.items()) if (k, col) != (m, c))
+    return (m, c), f"x{m:g}{'' if c == 1.0 else f' with the collect x{c:.3g}'}: val bpb {bpb:.4f}, lowest{edge}; others {others}"
 
 # %% ../nbs/11_study.ipynb #f901a177
 def val_curve(run_dir: Path) -> list[dict]:
