@@ -16,6 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils._python_dispatch import TorchDispatchMode
 from .runtime import COMPUTE_DTYPE, raise_compile_limit, sync, peak_memory_mb, versions, device_name
+from .ranking import t_quantile, median_interval
 from .config import window_sizes, run_tag
 from .layers import norm, apply_rotary, rotary_tables, BatchedLinear, ParallelMLP
 from .attention import attend, branches_to_heads, heads_to_branches, backend_status, backend_line
@@ -27,9 +28,9 @@ from .trainer import TrainArgs, RunState, resolve, model_config, plan, build_opt
 # %% auto #0
 __all__ = ['FRESH_ENV', 'bench_args', 'time_calls', 'count_ops', 'median', 'rel_spread', 'interleaved_times', 'split_half_ratios',
            'memory_kind', 'memory_start_mb', 'token_loader', 'build_bench', 'decode_rate', 'measure_config',
-           'run_fresh', 'interleaved_train_steps', 't_quantile', 'median_interval', 'speed_table',
-           'EinsumBatchedLinear', 'LoopBatchedLinear', 'with_variant', 'linear_check', 'BranchBatched', 'BranchLoop',
-           'trunk_inputs', 'impl_check', 'HeadsParallelAttention', 'layout_check', 'environment', 'device_slug']
+           'run_fresh', 'interleaved_train_steps', 'speed_table', 'EinsumBatchedLinear', 'LoopBatchedLinear',
+           'with_variant', 'linear_check', 'BranchBatched', 'BranchLoop', 'trunk_inputs', 'impl_check',
+           'HeadsParallelAttention', 'layout_check', 'environment', 'device_slug']
 
 # %% ../nbs/12_bench.ipynb #be6d583f
 def bench_args(row, preset: str = "cpu", grad_accum: int | None = None, **overrides) -> TrainArgs:
@@ -197,27 +198,6 @@ def interleaved_train_steps(specs: dict[str, TrainArgs], rounds: int = 10, warmu
                 loader_tok_s={n: b.loader.tokens_per_sec for n, b in benches.items()})
 
 # %% ../nbs/12_bench.ipynb #46e23934
-def t_quantile(p: float, df: int) -> float:
-    "The `p` quantile of Student's t with integer `df` degrees of freedom, by bisection on its distribution function."
-    if p < 0.5: return -t_quantile(1 - p, df)
-    def cdf(t):                                                    # A&S 26.7.3 (odd df) and 26.7.4 (even df)
-        th = math.atan(t / math.sqrt(df)); c2 = math.cos(th) ** 2
-        s, term = 0.0, 1.0
-        for k in range(1, (df - 1) // 2 + 1 if df % 2 else df // 2 + 1):
-            s += term; term *= (2 * k / (2 * k + 1) if df % 2 else (2 * k - 1) / (2 * k)) * c2
-        a = 2 / math.pi * (th + math.sin(th) * math.cos(th) * s) if df % 2 else math.sin(th) * s
-        return 0.5 + a / 2
-    lo, hi = 0.0, 1e4
-    for _ in range(100): lo, hi = ((lo + hi) / 2, hi) if cdf((lo + hi) / 2) < p else (lo, (lo + hi) / 2)
-    return (lo + hi) / 2
-
-def median_interval(xs, conf: float = 0.95) -> tuple[float, float, float]:
-    "(low, high, coverage): the order-statistic interval of the median with coverage >= `conf`, or min..max if there are too few values."
-    s, n = sorted(xs), len(xs)
-    coverage = lambda j: 1 - 2 * sum(math.comb(n, i) for i in range(j)) / 2 ** n     # of [x_(j), x_(n+1-j)]
-    j = max([j for j in range(1, n // 2 + 1) if coverage(j) >= conf], default=1)
-    return s[j - 1], s[n - j], coverage(j)
-
 def speed_table(times: dict[str, list[float]], tokens_per_step: dict[str, int], base: str, conf: float = 0.95) -> list[dict]:
     "Per config: median tokens/sec with its order-statistic interval, and the paired ratio to `base` with its t-interval on log ratios."
     rate = {name: [tokens_per_step[name] / t for t in ts] for name, ts in times.items()}

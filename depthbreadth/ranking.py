@@ -1,4 +1,4 @@
-"""The stage-1 rule that turns pilot-run summaries into a ranking and 2-3 finalists: stability, speed (5%, unless clearly better), then val bpb.
+"""The stage-1 rule: stability, speed from the interleaved benchmark, and the val bpb difference from the baseline, paired by seed with a pooled 95% interval; the ranking, 2-3 finalists and the answer of stage 1.
 
 Docs: https://depthbreadth.github.io/depthbreadth/ranking.html.md"""
 
@@ -6,62 +6,220 @@ Docs: https://depthbreadth.github.io/depthbreadth/ranking.html.md"""
 
 # %% ../nbs/10_ranking.ipynb #cf9ee514
 from __future__ import annotations
-import math
-from .config import BASELINE_TAG
+import functools, math, random, statistics
+import numpy as np
+from .config import BASELINE_TAG, GRID
 
 # %% auto #0
-__all__ = ['run_is_unstable', 'rank_configs', 'finalists']
+__all__ = ['t_quantile', 'median_interval', 'run_is_unstable', 'run_seed', 'stable_bpb', 'paired_deltas', 'block_fit',
+           'contrast_interval', 'bpb_stats', 'rank_configs', 'finalists', 'stage1_answer', 'differs_from_baseline',
+           'null_false_positive_rate']
+
+# %% ../nbs/10_ranking.ipynb #282da244
+@functools.lru_cache(maxsize=None)
+def t_quantile(p: float, df: int) -> float:
+    "The `p` quantile of Student's t with integer `df` degrees of freedom, by bisection on its distribution function."
+    if p < 0.5: return -t_quantile(1 - p, df)
+    def cdf(t):                                                    # A&S 26.7.3 (odd df) and 26.7.4 (even df)
+        th = math.atan(t / math.sqrt(df)); c2 = math.cos(th) ** 2
+        s, term = 0.0, 1.0
+        for k in range(1, (df - 1) // 2 + 1 if df % 2 else df // 2 + 1):
+            s += term; term *= (2 * k / (2 * k + 1) if df % 2 else (2 * k - 1) / (2 * k)) * c2
+        a = 2 / math.pi * (th + math.sin(th) * math.cos(th) * s) if df % 2 else math.sin(th) * s
+        return 0.5 + a / 2
+    lo, hi = 0.0, 1e4
+    for _ in range(100): lo, hi = ((lo + hi) / 2, hi) if cdf((lo + hi) / 2) < p else (lo, (lo + hi) / 2)
+    return (lo + hi) / 2
+
+def median_interval(xs, conf: float = 0.95) -> tuple[float, float, float]:
+    "(low, high, coverage): the order-statistic interval of the median with coverage >= `conf`, or min..max if there are too few values."
+    s, n = sorted(xs), len(xs)
+    coverage = lambda j: 1 - 2 * sum(math.comb(n, i) for i in range(j)) / 2 ** n     # of [x_(j), x_(n+1-j)]
+    j = max([j for j in range(1, n // 2 + 1) if coverage(j) >= conf], default=1)
+    return s[j - 1], s[n - j], coverage(j)
 
 # %% ../nbs/10_ranking.ipynb #f928fa90
 def run_is_unstable(s: dict) -> str | None:
-    "Why a run is out on stability (unstable, failed, diverged, or without a finite result to rank), or None."
+    "Why a run is out on stability (unstable, failed, diverged, or without a finite val bpb to rank), or None."
     status = s.get("status", "complete")
     if status == "unstable": return "unstable: " + (s.get("reason") or "non-finite loss or gradient")
     if status == "failed": return "failed: " + (s.get("reason") or "no result")
     if status != "complete": return f"status {status!r}: not a finished run"
-    for k in ("final_val_bpb", "tok_per_sec_median"):
-        if s.get(k) is None or not math.isfinite(s[k]): return f"{k} is missing or not finite"
+    if s.get("final_val_bpb") is None or not math.isfinite(s["final_val_bpb"]): return "final_val_bpb is missing or not finite"
     if s.get("final_smooth_loss") is not None and not math.isfinite(s["final_smooth_loss"]): return "final_smooth_loss is not finite"
     if s.get("early_smooth_loss") is not None and s.get("final_smooth_loss") is not None and s["final_smooth_loss"] > s["early_smooth_loss"]:
         return f"diverged: smoothed loss {s['final_smooth_loss']:.3f} ended above its early value {s['early_smooth_loss']:.3f}"
-    if s.get("initial_val_bpb") is not None and s.get("final_val_bpb") is not None and s["final_val_bpb"] > s["initial_val_bpb"]:
+    if s.get("initial_val_bpb") is not None and s["final_val_bpb"] > s["initial_val_bpb"]:
         return f"diverged: val bpb {s['final_val_bpb']:.3f} ended above its initial {s['initial_val_bpb']:.3f}"
     return None
 
-def _mean(xs): return sum(xs) / len(xs)
+def run_seed(s: dict) -> int:
+    "A run's seed: the summary's `seed` (the study's records), else its `train_args['seed']` (the trainer's summary.json)."
+    seed = s["seed"] if s.get("seed") is not None else (s.get("train_args") or {}).get("seed")
+    if seed is None: raise ValueError(f"a run of {s.get('tag')!r} has no seed: runs are paired by seed")
+    return seed
 
-def rank_configs(summaries: list[dict], baseline_tag: str = BASELINE_TAG, slow_tolerance: float = 0.05, max_finalists: int = 3) -> list[dict]:
-    "One row per config (tag): seeds, means, verdict, rank and finalist flag, best first."
-    by_tag: dict[str, list[dict]] = {}
-    for s in summaries: by_tag.setdefault(s["tag"], []).append(s)
-    if baseline_tag not in by_tag: raise ValueError(f"no run of the baseline {baseline_tag!r} among {sorted(by_tag)}")
-    base_runs = [s for s in by_tag[baseline_tag] if run_is_unstable(s) is None]
-    if not base_runs: raise ValueError(f"every run of the baseline {baseline_tag!r} is unstable; nothing to compare against")
-    base_bpb, base_tps = _mean([s["final_val_bpb"] for s in base_runs]), _mean([s["tok_per_sec_median"] for s in base_runs])
-    spread = max(s["final_val_bpb"] for s in base_runs) - min(s["final_val_bpb"] for s in base_runs) if len(base_runs) > 1 else float("nan")
+def stable_bpb(summaries: list[dict], tag: str) -> dict[int, float]:
+    "seed -> final val bpb of the stable runs of `tag`."
+    out = {}
+    for s in summaries:
+        if s["tag"] != tag or run_is_unstable(s): continue
+        if (seed := run_seed(s)) in out: raise ValueError(f"two runs of {tag!r} with seed {seed}")
+        out[seed] = s["final_val_bpb"]
+    return out
+
+def paired_deltas(summaries: list[dict], tag: str, baseline_tag: str = BASELINE_TAG) -> dict[int, float]:
+    "seed -> val bpb of `tag` minus the baseline's, over the seeds at which both runs are stable."
+    a, b = stable_bpb(summaries, tag), stable_bpb(summaries, baseline_tag)
+    return {seed: a[seed] - b[seed] for seed in sorted(a.keys() & b.keys())}
+
+# %% ../nbs/10_ranking.ipynb #6740918d
+def block_fit(cells: dict[tuple[str, int], float], baseline_tag: str = BASELINE_TAG) -> dict:
+    """Least squares of `val bpb = config effect + seed effect + noise` on `(tag, seed) -> val bpb`. Returns `tags` (the
+    non-baseline configs), `delta` (each one's difference from the baseline, nan where not estimable), `cov` (their
+    covariance over the noise variance), `s2` (the noise variance of one run, from the residuals; nan at 0 df) and `df`."""
+    tags = [baseline_tag] + sorted({t for t, _ in cells} - {baseline_tag})
+    seeds = sorted({s for _, s in cells})
+    col = {t: i for i, t in enumerate(tags)} | {("seed", s): len(tags) + i - 1 for i, s in enumerate(seeds) if i}
+    X = np.zeros((len(cells), len(col)))                              # (runs, configs + seeds - 1)
+    for i, (t, s) in enumerate(cells):
+        X[i, col[t]] = 1
+        if ("seed", s) in col: X[i, col["seed", s]] = 1
+    y = np.array(list(cells.values()))
+    L = np.eye(len(tags))[1:] - np.eye(len(tags))[0]                  # (configs - 1, configs): config minus baseline
+    L = np.hstack([L, np.zeros((len(tags) - 1, len(seeds) - 1))])
+    G = np.linalg.pinv(X.T @ X)
+    beta, df = G @ X.T @ y, len(y) - np.linalg.matrix_rank(X)
+    estimable = np.all(np.abs(L @ G @ X.T @ X - L) < 1e-8, axis=1)     # a contrast is estimable iff it lies in the row space of X
+    delta = np.where(estimable, L @ beta, np.nan)
+    s2 = float(np.sum((y - X @ beta) ** 2) / df) if df > 0 else math.nan
+    return dict(tags=tags[1:], delta=delta, cov=L @ G @ L.T, s2=s2, df=int(df))
+
+def contrast_interval(fit: dict, a: str, b: str | None = None, conf: float = 0.95) -> tuple[float, float, float]:
+    "(estimate, low, high): the val bpb difference `a - b` from a `block_fit` (`b` None: the baseline) with its t interval."
+    i, j = fit["tags"].index(a), (None if b is None else fit["tags"].index(b))
+    est = fit["delta"][i] - (0.0 if j is None else fit["delta"][j])
+    var = fit["cov"][i, i] + (0.0 if j is None else fit["cov"][j, j] - 2 * fit["cov"][i, j])
+    if not (fit["df"] > 0 and math.isfinite(est)): return float(est), math.nan, math.nan
+    half = t_quantile((1 + conf) / 2, fit["df"]) * math.sqrt(fit["s2"] * var)
+    return float(est), float(est - half), float(est + half)
+
+# %% ../nbs/10_ranking.ipynb #6f642cf0
+def _mean(xs): return sum(xs) / len(xs) if xs else math.nan
+def _sd(xs): return math.sqrt(sum((x - _mean(xs)) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else math.nan
+
+def _stats(summaries, baseline_tag, conf):
+    "The per-config statistics rows and the `block_fit` behind them."
+    tags = list(dict.fromkeys(s["tag"] for s in summaries))
+    base = stable_bpb(summaries, baseline_tag)
+    if not base: raise ValueError(f"no stable run of the baseline {baseline_tag!r} among {sorted(tags)}; nothing to compare against")
+    fully_stable = [t for t in tags if t != baseline_tag and all(run_is_unstable(s) is None for s in summaries if s["tag"] == t)]
+    bpb = {t: stable_bpb(summaries, t) for t in fully_stable} | {baseline_tag: base}
+    cells = {(t, seed): v for t, runs in bpb.items() for seed, v in runs.items()}
+    fit = block_fit(cells, baseline_tag)
+    p80, pooled_sd = t_quantile(0.8, fit["df"]) if fit["df"] else math.nan, math.sqrt(2 * fit["s2"])
     rows = []
-    for tag, runs in by_tag.items():
+    for t in fully_stable:
+        d = [v - base[seed] for seed, v in sorted(bpb[t].items()) if seed in base]    # the paired deltas
+        delta, lo, hi = contrast_interval(fit, t, conf=conf)
+        k = fit["tags"].index(t)
+        se = math.sqrt(fit["s2"] * fit["cov"][k, k]) if math.isfinite(delta) else math.nan
+        own_sd = _sd(d)
+        own_half = t_quantile((1 + conf) / 2, len(d) - 1) * own_sd / math.sqrt(len(d)) if len(d) > 1 else math.nan
+        mde = (t_quantile((1 + conf) / 2, fit["df"]) + p80) * se if fit["df"] else math.nan
+        rows.append(dict(tag=t, n=len(d), delta=delta, se=se, ci_lo=lo, ci_hi=hi, df=fit["df"], mde=mde, sd=own_sd, pooled_sd=pooled_sd,
+                         paired_delta=_mean(d), paired_lo=_mean(d) - own_half, paired_hi=_mean(d) + own_half, conf=conf))
+    return rows, fit
+
+def bpb_stats(summaries: list[dict], baseline_tag: str = BASELINE_TAG, conf: float = 0.95) -> list[dict]:
+    """Per non-baseline config whose runs are all stable: `n` paired seeds, `delta` (val bpb minus the baseline's, seed effects
+    removed) with its pooled `conf` interval `ci_lo..ci_hi` on `df` degrees of freedom, `mde` (the difference detectable with
+    80% power), the config's own `sd` of its paired differences beside the `pooled_sd`, and its own paired t interval."""
+    return _stats(summaries, baseline_tag, conf)[0]
+
+# %% ../nbs/10_ranking.ipynb #eb2f9161
+def _speed_verdict(row: dict, sp: dict | None, slow_tolerance: float) -> str:
+    "The verdict of a stable config on speed: out only when its whole speed interval is below the tolerance and its bpb is not clearly better."
+    if sp is None: return "in (speed not measured)"
+    if not sp["ratio_hi"] < 1 - slow_tolerance: return "in"
+    speed = f"speed x{sp['ratio']:.3f} ({sp['ratio_lo']:.3f}-{sp['ratio_hi']:.3f})"
+    if row["ci_hi"] < 0: return f"in: slower beyond the {100 * slow_tolerance:.0f}% tolerance, {speed}, but val bpb better beyond the interval"
+    return f"out: slower than the baseline beyond the {100 * slow_tolerance:.0f}% tolerance, {speed}"
+
+def rank_configs(summaries: list[dict], speed: dict[str, dict] | None = None, baseline_tag: str = BASELINE_TAG,
+                 slow_tolerance: float = 0.05, max_finalists: int = 3, conf: float = 0.95) -> list[dict]:
+    """One row per config (tag), best first: seeds, mean val bpb, the difference from the baseline with its pooled and own
+    paired intervals, the speed ratio to the baseline with its interval (`speed`: tag -> `ratio`, `ratio_lo`, `ratio_hi`,
+    from the benchmark's interleaved steps; None = not measured), verdict, rank and finalist flag."""
+    stats, fit = _stats(summaries, baseline_tag, conf)
+    stats = {r["tag"]: r for r in stats}
+    base_bpb = _mean(list(stable_bpb(summaries, baseline_tag).values()))
+    rows = []
+    for tag in dict.fromkeys(s["tag"] for s in summaries):
+        runs = [s for s in summaries if s["tag"] == tag]
         reasons = [r for s in runs if (r := run_is_unstable(s))]
         stable = [s for s in runs if run_is_unstable(s) is None]
-        row = dict(tag=tag, seeds=len(runs), n_stable=len(stable), baseline=tag == baseline_tag, rank=None, finalist=False)
-        if stable:
-            row.update(val_bpb=_mean([s["final_val_bpb"] for s in stable]), tok_per_sec=_mean([s["tok_per_sec_median"] for s in stable]),
-                       val_ood_bpb=_mean([s.get("final_val_ood_bpb") or float("nan") for s in stable]))
-            row.update(speed_ratio=row["tok_per_sec"] / base_tps, bpb_delta=row["val_bpb"] - base_bpb)
+        sp = (speed or {}).get(tag)
+        st = stats.get(tag, dict(n=len(stable), delta=0.0 if tag == baseline_tag else math.nan))
+        row = dict(tag=tag, seeds=len(runs), n_stable=len(stable), baseline=tag == baseline_tag,
+                   val_bpb=_mean([s["final_val_bpb"] for s in stable]), val_ood_bpb=_mean([s.get("final_val_ood_bpb") or math.nan for s in stable]),
+                   n_paired=st["n"], bpb_delta=st["delta"], ci_lo=st.get("ci_lo", math.nan), ci_hi=st.get("ci_hi", math.nan),
+                   paired_lo=st.get("paired_lo", math.nan), paired_hi=st.get("paired_hi", math.nan), bpb_df=fit["df"], mde=st.get("mde", math.nan),
+                   speed_ratio=sp and sp["ratio"], speed_lo=sp and sp["ratio_lo"], speed_hi=sp and sp["ratio_hi"],
+                   beats_baseline=st.get("ci_hi", math.nan) < 0, worse_than_baseline=st.get("ci_lo", math.nan) > 0,
+                   rank=None, finalist=False, baseline_val_bpb=base_bpb, conf=conf)
         if reasons: row["verdict"] = "out: " + "; ".join(reasons)
-        elif row["speed_ratio"] < 1 - slow_tolerance:
-            clearly_better = math.isfinite(spread) and row["bpb_delta"] < -spread
-            row["verdict"] = (f"in: {100 * (1 - row['speed_ratio']):.1f}% slower but bpb better by more than the baseline spread" if clearly_better
-                              else f"out: {100 * (1 - row['speed_ratio']):.1f}% slower than the baseline")
-        else: row["verdict"] = "in"
+        elif row["baseline"]: row["verdict"] = "in"
+        elif not math.isfinite(row["bpb_delta"]): row["verdict"] = "out: no stable run at a seed where the baseline has one (nothing to pair with)"
+        else: row["verdict"] = _speed_verdict(row, sp, slow_tolerance)
         rows.append(row)
-    ranked = sorted((r for r in rows if r["verdict"].startswith("in")), key=lambda r: (r["val_bpb"], -r["tok_per_sec"]))
+    ranked = sorted((r for r in rows if r["verdict"].startswith("in")), key=lambda r: (r["bpb_delta"], -(r["speed_ratio"] or 0), r["tag"]))
     for i, r in enumerate(ranked): r["rank"] = i + 1
-    candidates = [r for r in ranked if not r["baseline"]][:max_finalists]
-    noise = spread if math.isfinite(spread) else 0.0
-    if len(candidates) == 3 and candidates[2]["val_bpb"] - candidates[1]["val_bpb"] > noise: candidates = candidates[:2]
-    for r in candidates: r["finalist"] = True
-    for r in rows: r.update(baseline_val_bpb=base_bpb, baseline_tok_per_sec=base_tps, baseline_spread=spread)
+    cands = [r for r in ranked if not r["baseline"]][:max_finalists]
+    chosen = cands[:2]
+    for r in cands[2:]:                                                # a third only if not worse than the second beyond the interval
+        if contrast_interval(fit, r["tag"], chosen[1]["tag"], conf)[1] > 0: break
+        chosen.append(r)
+    for r in chosen: r["finalist"] = True
     return sorted(rows, key=lambda r: (r["rank"] is None, r["rank"] or 0, r["tag"]))
 
 def finalists(rows: list[dict]) -> list[str]: return [r["tag"] for r in rows if r["finalist"]]
+
+# %% ../nbs/10_ranking.ipynb #f000ba5e
+def _name(tag: str) -> str:
+    "`d12b1` -> `12x1 (d12b1)` for a grid row, else the tag."
+    return next((f"{r.depth}x{r.branches} ({tag})" for r in GRID if r.tag == tag), tag)
+
+def stage1_answer(rows: list[dict]) -> str:
+    "The answer of stage 1 in a sentence or three, from `rank_configs` rows: who beats the baseline beyond the interval, if anyone."
+    base = next(r for r in rows if r["baseline"])
+    pct, df = f"{100 * base['conf']:.0f}%", base["bpb_df"]
+    mdes = [r["mde"] for r in rows if not r["baseline"] and math.isfinite(r["mde"])]
+    fin = f" Finalists (best val bpb among the configs still in): {', '.join(finalists(rows)) or 'none'}."
+    if not df: return (f"No interval: the stable runs leave 0 degrees of freedom for the noise (each config needs 2 or more seeds shared "
+                       f"with the baseline), so no config can be said to beat the {_name(base['tag'])} baseline." + fin)
+    fmt = lambda r: f"{r['tag']} {r['bpb_delta']:+.4f} bpb ({r['ci_lo']:+.4f} to {r['ci_hi']:+.4f})"
+    better, worse = [r for r in rows if r["beats_baseline"]], [r for r in rows if r["worse_than_baseline"]]
+    if better: head = f"Beat the {_name(base['tag'])} baseline beyond the {pct} interval ({df} df): " + "; ".join(map(fmt, better)) + "."
+    else: head = (f"No config beats the {_name(base['tag'])} baseline beyond the {pct} interval at this budget ({df} df); "
+                  f"the smallest difference detectable with 80% power is {statistics.median(mdes) if mdes else math.nan:.4f} bpb.")
+    return head + (" Worse beyond the interval: " + "; ".join(map(fmt, worse)) + "." if worse else "") + fin
+
+# %% ../nbs/10_ranking.ipynb #ed7efae1
+def differs_from_baseline(summaries: list[dict], baseline_tag: str = BASELINE_TAG, conf: float = 0.95) -> set[str]:
+    "The configs whose pooled interval of the val bpb difference from the baseline excludes 0 (better or worse)."
+    return {r["tag"] for r in bpb_stats(summaries, baseline_tag, conf) if r["ci_lo"] > 0 or r["ci_hi"] < 0}
+
+def null_false_positive_rate(rule=differs_from_baseline, n_configs: int = 7, n_seeds: int = 2, baseline_seeds: int | None = None,
+                             sd_seed: float = 0.0, sd_run: float = 1.0, trials: int = 2000, seed: int = 0) -> dict:
+    """How often `rule(summaries, baseline_tag) -> set of tags` declares a config different from the baseline when none is:
+    every run's val bpb is a shared per-seed effect (sd `sd_seed`) plus its own noise (sd `sd_run`). Returns the
+    `per_comparison` rate and the `family_wise` one (at least one of the `n_configs` declared different in a trial)."""
+    rng, hits, any_hit = random.Random(seed), 0, 0
+    for _ in range(trials):
+        effect = [rng.gauss(0, sd_seed) for _ in range(max(n_seeds, baseline_seeds or n_seeds))]
+        runs = [dict(tag=tag, seed=s, status="complete", final_val_bpb=effect[s] + rng.gauss(0, sd_run))
+                for tag, k in [("base", baseline_seeds or n_seeds)] + [(f"c{i}", n_seeds) for i in range(n_configs)] for s in range(k)]
+        declared = rule(runs, "base")
+        hits += len(declared); any_hit += bool(declared)
+    return dict(per_comparison=hits / (trials * n_configs), family_wise=any_hit / trials)
