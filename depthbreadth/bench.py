@@ -23,7 +23,7 @@ from .attention import attend, branches_to_heads, heads_to_branches, backend_sta
 from .model import VE_GATE_CHANNELS, Block, ParallelBlock, ParallelAttention, build_model, has_value_embed, attention_flops
 from .data import TokenLoader, get_data, token_dtype
 from .engine import decode_tokens_per_sec
-from .trainer import TrainArgs, RunState, resolve, model_config, plan, build_optimizer, train_step, compile_model, COMPILE_GRAPHS
+from .trainer import TrainArgs, RunState, resolve, model_config, plan, build_optimizer, train_step, compile_model, COMPILE_GRAPHS, configure_process
 
 # %% auto #0
 __all__ = ['FRESH_ENV', 'bench_args', 'time_calls', 'count_ops', 'median', 'rel_spread', 'interleaved_times', 'split_half_ratios',
@@ -112,7 +112,7 @@ def build_bench(a: TrainArgs, seed: int = 0, loader=None) -> SimpleNamespace:
     config, device, N, T = model_config(a), a.device, a.device_batch_size, a.seq_len
     p = plan(a, config)
     torch.manual_seed(seed)
-    if device.startswith("cuda"): torch.set_float32_matmul_precision("high")
+    configure_process(a, device)          # as the trainer's runs: TF32 on CUDA; on CPU large buffers kept, deterministic kernels
     backend_status()                      # select the attention kernel now, not inside a compiled graph
     model = build_model(config, device)
     batches = [tuple(torch.randint(0, config.vocab_size, (2, N, T), device=device)) for _ in range(1 if loader is not None else p["grad_accum"])]

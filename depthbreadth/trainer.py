@@ -26,9 +26,9 @@ from .checkpoint import (CheckpointError, CheckpointDamaged, save_checkpoint, lo
 __all__ = ['PRESETS', 'B_REF', 'REF_DEPTH', 'TARGET_PARAM_DATA_RATIO', 'COMPILE_GRAPHS', 'RESUME_FREE_FIELDS', 'USER_ERRORS',
            'TrainArgs', 'ArgsError', 'resolve', 'model_config', 'scaling_params', 'reference_config', 'plan',
            'lr_multiplier', 'muon_momentum', 'muon_weight_decay', 'build_optimizer', 'apply_schedule', 'compile_model',
-           'keep_large_buffers', 'all_finite', 'RunResult', 'RunState', 'changed_settings', 'start_run',
-           'params_finite', 'train_step', 'evaluate_run', 'summarize', 'train', 'field_help', 'cli_parser', 'cli_args',
-           'main']
+           'keep_large_buffers', 'all_finite', 'configure_process', 'RunResult', 'RunState', 'changed_settings',
+           'start_run', 'params_finite', 'train_step', 'evaluate_run', 'summarize', 'train', 'field_help', 'cli_parser',
+           'cli_args', 'main']
 
 # %% ../nbs/08_trainer.ipynb #3af0f67b
 PRESETS = {
@@ -223,9 +223,10 @@ def compile_model(model: torch.nn.Module) -> torch.nn.Module:
 def keep_large_buffers() -> bool:
     """glibc gives every allocation >= 32 MB (its largest mmap threshold) a fresh mmap and unmaps it on free, so each logits-sized
     buffer (N*T x V fp32 = 64 MB at the cpu preset) is page-faulted and zeroed again at every micro-batch: 0.3-1.3 M faults,
-    ~1.6 us each, per cpu-preset step. Serve large buffers from the heap and keep them. Linux/glibc only; True if applied."""
+    ~1.6 us each, per cpu-preset step. Serve large buffers from the heap and keep them. Linux/glibc only; True if applied.
+    A glibc malloc setting in the environment (`MALLOC_*_`, e.g. the benchmark's peak-memory processes) wins: nothing is changed."""
     import ctypes, ctypes.util
-    if sys.platform != "linux": return False
+    if sys.platform != "linux" or any(k.startswith("MALLOC_") for k in os.environ): return False
     try: libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
     except OSError: return False
     M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
@@ -235,6 +236,14 @@ def keep_large_buffers() -> bool:
 def all_finite(tensors, *extra: torch.Tensor) -> torch.Tensor:
     "0-d bool tensor, left on the device: every tensor (and `extra`) is finite. One foreach norm pass, no per-tensor bool copy."
     return torch.isfinite(torch.stack([*torch._foreach_norm(list(tensors)), *(e.float() for e in extra)]).sum())
+
+def configure_process(a: TrainArgs, device: str) -> None:
+    "Process-wide settings of a run on `device` (the trainer and the benchmark both call this): TF32 matmuls on CUDA; on CPU large buffers kept, and deterministic kernels when compiling."
+    if device.startswith("cuda"): torch.set_float32_matmul_precision("high"); return
+    keep_large_buffers()
+    if a.compile:   # inductor's embedding backward is an atomic-add loop: with 2+ threads the wte/value-embedding grads vary
+        torch.use_deterministic_algorithms(True, warn_only=True)   # run to run; deterministic mode falls back to aten index_put_
+        torch.utils.deterministic.fill_uninitialized_memory = False  # (measured cost x1.004 [0.93,1.05]); no NaN-filled torch.empty
 
 
 # %% ../nbs/08_trainer.ipynb #89abcc1e
@@ -379,12 +388,7 @@ def start_run(a: TrainArgs) -> RunState:
     if world > 1: dist.barrier()
     _log(rank, backend_line())
     torch.manual_seed(a.seed)
-    if device.startswith("cuda"): torch.set_float32_matmul_precision("high")
-    else:
-        keep_large_buffers()
-        if a.compile:   # inductor's embedding backward is an atomic-add loop: with 2+ threads the wte/value-embedding grads vary
-            torch.use_deterministic_algorithms(True, warn_only=True)   # run to run; deterministic mode falls back to aten index_put_
-            torch.utils.deterministic.fill_uninitialized_memory = False  # (measured cost x1.004 [0.93,1.05]); no NaN-filled torch.empty
+    configure_process(a, device)
     data = get_data(a.corpus, a.vocab_size, a.seq_len, val_tokens=a.eval_tokens, log=lambda m: _log(rank, m))
     if data.vocab_size != config.vocab_size:
         raise ConfigError(f"tokenizer has {data.vocab_size} tokens but the config asks for vocab_size={config.vocab_size}")
