@@ -98,7 +98,9 @@ def peak_flops(device="cpu") -> tuple[float, str]:
 def peak_memory_mb(device="cpu") -> float:
     "Peak memory of this process so far, MiB: CUDA's allocator high-water mark, or the peak resident set on CPU."
     if str(device).startswith("cuda"): return torch.cuda.max_memory_allocated(device) / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # Linux: KiB
+    try:   # Linux: this process's own high-water mark; ru_maxrss also keeps the peak of the parent it was forked from
+        with open("/proc/self/status") as f: return next(int(l.split()[1]) / 1024 for l in f if l.startswith("VmHWM:"))
+    except (OSError, StopIteration, ValueError): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # Linux: KiB
 
 # %% ../nbs/00_runtime.ipynb #7aa0dea4
 def versions() -> dict:
