@@ -19,8 +19,8 @@ from .corpus import Corpus, CorpusError, open_corpus
 
 # %% auto #0
 __all__ = ['SPLIT_PATTERN', 'BOS', 'CACHE_FORMAT', 'Tokenizer', 'CacheError', 'token_dtype', 'write_token_cache', 'verify_tokens',
-           'read_token_cache', 'token_cache', 'TokenLoader', 'fixed_windows', 'bpb_sums', 'evaluate_bpb', 'Data',
-           'get_data']
+           'read_token_cache', 'token_cache', 'TokenLoader', 'fixed_windows', 'bpb_sums', 'evaluate_bpb_parts',
+           'evaluate_bpb', 'Data', 'get_data']
 
 # %% ../nbs/05a_data.ipynb #0d2e3698
 SPLIT_PATTERN = r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,2}| ?[^\s\p{L}\p{N}]++[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+"""
@@ -219,28 +219,35 @@ def fixed_windows(tokens: np.ndarray, seq_len: int, n_windows: int) -> torch.Ten
     return torch.from_numpy(np.array(tokens[starts[:, None] + np.arange(seq_len + 1)], dtype=np.int64))
 
 def bpb_sums(model, windows: torch.Tensor, token_bytes: torch.Tensor, batch_size: int = 16,
-             rank: int = 0, world_size: int = 1, device=None) -> tuple[torch.Tensor, torch.Tensor]:
-    "(sum of nats, sum of bytes) over the targets of this rank's share of `windows` (N,T+1)."
+             rank: int = 0, world_size: int = 1, device=None, buckets: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """(sums of nats, sums of bytes), each `(buckets,)`, over the targets of this rank's share of `windows` (N,T+1), by
+    position in the window: the T target positions in `buckets` contiguous parts of equal size (the first larger if T does not divide)."""
     device = device or next((p.device for p in model.parameters()), torch.device("cpu"))
     token_bytes = token_bytes.to(device)
-    nats, nbytes = torch.zeros((), dtype=torch.float64, device=device), torch.zeros((), dtype=torch.int64, device=device)
+    nats, nbytes = torch.zeros(buckets, dtype=torch.float64, device=device), torch.zeros(buckets, dtype=torch.int64, device=device)
     with torch.no_grad():
         for i in range(rank * batch_size, len(windows), world_size * batch_size):
             w = windows[i: i + batch_size].to(device)
             x, y = w[:, :-1], w[:, 1:]
-            loss = model(x, y, loss_reduction="none").reshape(-1).double()   # (N*T,) nats
-            yb = y.reshape(-1)
-            b = torch.where(yb >= 0, token_bytes[yb.clamp(min=0)], 0)
-            nats += (loss * (b > 0)).sum(); nbytes += b.sum()
+            loss = model(x, y, loss_reduction="none").reshape(y.shape).double()   # (N,T) nats
+            b = torch.where(y >= 0, token_bytes[y.clamp(min=0)], 0)                 # (N,T) bytes per target
+            for k, (l, bk) in enumerate(zip(loss.tensor_split(buckets, dim=1), b.tensor_split(buckets, dim=1))):
+                nats[k] += (l * (bk > 0)).sum(); nbytes[k] += bk.sum()
     return nats, nbytes
+
+def evaluate_bpb_parts(model, windows: torch.Tensor, token_bytes: torch.Tensor, buckets: int = 2, batch_size: int = 16,
+                       device=None) -> tuple[float, list[float]]:
+    "(bits per byte over all of `windows`, [bits per byte of each position bucket]), all-reduced across ranks: one pass."
+    rank, world = dist_info()
+    nats, nbytes = bpb_sums(model, windows, token_bytes, batch_size, rank, world, device, buckets)
+    if world > 1:
+        dist.all_reduce(nats); dist.all_reduce(nbytes)
+    ratio = lambda n, b: float("inf") if b == 0 else n / (math.log(2) * b)
+    return ratio(nats.sum().item(), nbytes.sum().item()), [ratio(n, b) for n, b in zip(nats.tolist(), nbytes.tolist())]
 
 def evaluate_bpb(model, windows: torch.Tensor, token_bytes: torch.Tensor, batch_size: int = 16, device=None) -> float:
     "Validation bits per byte of `model` on fixed `windows` (N,T+1), all-reduced across ranks."
-    rank, world = dist_info()
-    nats, nbytes = bpb_sums(model, windows, token_bytes, batch_size, rank, world, device)
-    if world > 1:
-        dist.all_reduce(nats); dist.all_reduce(nbytes)
-    return float("inf") if nbytes.item() == 0 else nats.item() / (math.log(2) * nbytes.item())
+    return evaluate_bpb_parts(model, windows, token_bytes, 1, batch_size, device)[0]
 
 # %% ../nbs/05a_data.ipynb #49dbbed2
 @dataclass

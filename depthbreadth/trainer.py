@@ -18,7 +18,7 @@ from .config import GPTConfig, ConfigError, make_config, run_tag
 from .model import GPT, build_model
 from .attention import backend_status, backend_line
 from .optim import MuonAdamW, optimizer_groups
-from .data import Data, TokenLoader, get_data, evaluate_bpb
+from .data import Data, TokenLoader, get_data, evaluate_bpb_parts
 from .checkpoint import (CheckpointError, CheckpointDamaged, save_checkpoint, load_checkpoint, load_meta, checkpoint_steps,
                                      set_rng_states, write_json, strict_dumps, clean_temporaries, nonfinite_tensors)
 
@@ -52,6 +52,7 @@ class TrainArgs:
     head_dim: int | None = None       # attention head size (heads = width // head_dim)
     n_kv_head: int | None = None      # None = n_head (no GQA)
     window_pattern: str | None = None  # attention windows tiled over depth: S = T/4 (up to a multiple of 128), L = T; last layer L
+    value_embeds: bool = True         # the reference's value embeddings (alternate layers); False: none (a confound control)
     seq_len: int | None = None        # T
     vocab_size: int | None = None     # tokenizer vocabulary (the BPE is trained to this size)
     corpus: str = "prose"             # "prose", "parquet:<dir>" or "jsonl:<dir>"
@@ -144,7 +145,7 @@ def resolve(args: TrainArgs) -> TrainArgs:
 def model_config(a: TrainArgs) -> GPTConfig:
     return make_config(a.depth, a.branches, width=a.width, head_dim=a.head_dim, n_kv_head=a.n_kv_head, split_collect=a.split_collect,
                        allow_param_mismatch=a.allow_param_mismatch, sequence_len=a.seq_len, vocab_size=a.vocab_size,
-                       window_pattern=a.window_pattern)
+                       window_pattern=a.window_pattern, value_embeds=a.value_embeds)
 
 # %% ../nbs/08_trainer.ipynb #7c681e92
 def scaling_params(config: GPTConfig) -> int:
@@ -461,13 +462,16 @@ def train_step(run: RunState, step: int) -> dict | None:
                 dt=dt, tok_per_sec=tok_s, mfu=100 * run.flops_per_token * tok_s / (run.peak * run.world), peak_mem_mb=peak_memory_mb(run.device))
 
 # %% ../nbs/08_trainer.ipynb #69c92367
-def evaluate_run(run: RunState, step: int) -> dict:
-    "The evaluation row at `step`: bits per byte on each fixed validation window set (`val`, `val_ood`), by the uncompiled model."
+def evaluate_run(run: RunState, step: int, by_half: bool = False) -> dict:
+    """The evaluation row at `step`: bits per byte on each fixed validation window set (`val`, `val_ood`), by the uncompiled
+    model; `by_half`: also of the first and the second half of the window's positions (`val_bpb_by_half`, ...), from the same pass."""
     run.model.eval()
     row = dict(step=step, tokens=step * run.a.total_batch_size)
     for split, key in (("val", "val_bpb"), ("val_ood", "val_ood_bpb")):
         if split in run.data.val_windows:
-            row[key] = evaluate_bpb(run.model, run.data.val_windows[split], run.data.token_bytes, batch_size=run.a.device_batch_size, device=run.device)
+            row[key], halves = evaluate_bpb_parts(run.model, run.data.val_windows[split], run.data.token_bytes, buckets=2 if by_half else 1,
+                                                  batch_size=run.a.device_batch_size, device=run.device)
+            if by_half: row[f"{key}_by_half"] = halves
     run.model.train()
     run.loop["min_val_bpb"] = min(run.loop["min_val_bpb"], row.get("val_bpb", float("inf")))
     return row
@@ -500,6 +504,8 @@ def summarize(run: RunState, wall_time: float) -> dict:
                 steps_done=steps[-1]["step"] if steps else 0, tokens_done=steps[-1]["tokens"] if steps else 0,
                 initial_val_bpb=evals[0]["val_bpb"] if evals else None, final_val_bpb=evals[-1]["val_bpb"] if evals else None,
                 final_val_ood_bpb=evals[-1].get("val_ood_bpb") if evals else None, min_val_bpb=run.loop["min_val_bpb"],
+                final_val_bpb_by_half=evals[-1].get("val_bpb_by_half") if evals else None,
+                final_val_ood_bpb_by_half=evals[-1].get("val_ood_bpb_by_half") if evals else None,
                 final_train_loss=steps[-1]["loss"] if steps else None,
                 early_smooth_loss=steps[max(0, len(steps) // 10 - 1)]["smooth_loss"] if steps else None,   # for the divergence check
                 final_smooth_loss=steps[-1]["smooth_loss"] if steps else None, tok_per_sec_median=tps[len(tps) // 2], mfu_median=mfus[len(mfus) // 2],
@@ -547,7 +553,7 @@ def train(args: TrainArgs | None = None, **kwargs) -> RunResult:
     while True:
         last, stop_here = step == steps, a.stop_after is not None and step == a.stop_after
         if _evaluates(a, step, steps):
-            with _clocked(run, "eval_time"): row = evaluate_run(run, step)
+            with _clocked(run, "eval_time"): row = evaluate_run(run, step, by_half=last)
             with _clocked(run, "log_time"): _emit(run, row); _log(run.rank, _progress_line(run, step, time.perf_counter() - t_run, row))
             if not all(math.isfinite(v) for k, v in row.items() if k.endswith("_bpb")):
                 _mark_unstable(run, step, f"non-finite validation bpb at step {step}", dict(evaluation=row)); break
