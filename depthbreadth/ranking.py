@@ -12,8 +12,8 @@ from .config import BASELINE_TAG, GRID
 
 # %% auto #0
 __all__ = ['t_quantile', 'median_interval', 'run_is_unstable', 'run_seed', 'stable_bpb', 'paired_deltas', 'block_fit',
-           'contrast_interval', 'bpb_stats', 'rank_configs', 'finalists', 'stage1_answer', 'differs_from_baseline',
-           'null_false_positive_rate']
+           'contrast_interval', 'bpb_stats', 'weighted_contrast', 'param_slope', 'param_adjusted', 'rank_configs',
+           'finalists', 'stage1_answer', 'differs_from_baseline', 'null_false_positive_rate']
 
 # %% ../nbs/10_ranking.ipynb #282da244
 @functools.lru_cache(maxsize=None)
@@ -136,6 +136,47 @@ def bpb_stats(summaries: list[dict], baseline_tag: str = BASELINE_TAG, conf: flo
     removed) with its pooled `conf` interval `ci_lo..ci_hi` on `df` degrees of freedom, `mde` (the difference detectable with
     80% power), the config's own `sd` of its paired differences beside the `pooled_sd`, and its own paired t interval."""
     return _stats(summaries, baseline_tag, conf)[0]
+
+# %% ../nbs/10_ranking.ipynb #345bfad1
+def weighted_contrast(fit: dict, weights: dict[str, float], conf: float = 0.95) -> tuple[float, float, float]:
+    """(estimate, low, high) of `sum(w * (config - baseline))` over `weights` (tag -> w, non-baseline tags of a `block_fit`),
+    with its t interval on the fit's pooled noise; nan where not estimable or at 0 df."""
+    w = np.array([weights.get(t, 0.0) for t in fit["tags"]])
+    est = float(np.nansum(w * fit["delta"])) if all(math.isfinite(d) for d, wi in zip(fit["delta"], w) if wi) else math.nan
+    if not (fit["df"] > 0 and math.isfinite(est)): return est, math.nan, math.nan
+    half = t_quantile((1 + conf) / 2, fit["df"]) * math.sqrt(fit["s2"] * float(w @ fit["cov"] @ w))
+    return est, est - half, est + half
+
+def param_slope(cells: dict[tuple[str, int], float], x: dict[str, float], groups: dict[str, object] | None = None,
+                conf: float = 0.95) -> dict:
+    """Least squares of `val bpb = group effect + seed effect + slope * x[tag] + noise` on `(tag, seed) -> val bpb`; `x`: tag ->
+    relative trunk parameters, `groups`: tag -> group (None: one group). Returns `slope` (bpb per +100% parameters), its `se`,
+    `lo`..`hi` interval, `df`, `s2` and `n` runs; slope nan when no group holds two parameter counts."""
+    groups = groups or {t: 0 for t, _ in cells}
+    gs = list(dict.fromkeys(groups[t] for t, _ in cells))
+    seeds = sorted({s for _, s in cells})
+    X = np.zeros((len(cells), len(gs) + len(seeds)))                     # (runs, groups + seeds - 1 + 1 slope)
+    for i, (t, s) in enumerate(cells):
+        X[i, gs.index(groups[t])] = 1
+        if s != seeds[0]: X[i, len(gs) + seeds.index(s) - 1] = 1
+        X[i, -1] = x[t]
+    y = np.array(list(cells.values()))
+    G = np.linalg.pinv(X.T @ X)
+    beta, df = G @ X.T @ y, len(y) - np.linalg.matrix_rank(X)
+    e = np.eye(X.shape[1])[-1]
+    nan = dict(slope=math.nan, se=math.nan, lo=math.nan, hi=math.nan, df=int(df), s2=math.nan, n=len(y))
+    if not np.allclose(e @ G @ X.T @ X, e, atol=1e-8): return nan       # the slope lies outside the row space: not estimable
+    s2 = float(np.sum((y - X @ beta) ** 2) / df) if df > 0 else math.nan
+    se = math.sqrt(s2 * G[-1, -1]) if df > 0 else math.nan
+    half = t_quantile((1 + conf) / 2, int(df)) * se if df > 0 else math.nan
+    return dict(slope=float(beta[-1]), se=se, lo=float(beta[-1] - half), hi=float(beta[-1] + half), df=int(df), s2=s2, n=len(y))
+
+def param_adjusted(delta: float, se: float, df: int, slope: dict, x: float, conf: float = 0.95) -> tuple[float, float, float]:
+    "(estimate, low, high): a difference from the baseline (`delta`, its `se` on `df`) moved to the baseline's parameters, `delta - slope * x`."
+    est = delta - slope["slope"] * x
+    if not (df and slope["df"] and math.isfinite(se) and math.isfinite(slope["se"])): return est, math.nan, math.nan
+    half = t_quantile((1 + conf) / 2, min(df, slope["df"])) * math.sqrt(se ** 2 + (x * slope["se"]) ** 2)
+    return est, est - half, est + half
 
 # %% ../nbs/10_ranking.ipynb #eb2f9161
 def _speed_verdict(row: dict, sp: dict | None, slow_tolerance: float) -> str:

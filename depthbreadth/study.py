@@ -23,11 +23,17 @@ def study_args(tag: str, seed: int, preset: str, tokens: int, eval_every: int, c
     return dict(depth=row.depth, branches=row.branches, split_collect=row.split_collect, preset=preset, tokens=tokens, seed=seed,
                 eval_every=eval_every, corpus=corpus, **settings)
 
-SETTING_NAMES = dict(lr_scale="lr", collect_lr_scale="col")   # short names of per-run settings in run names
+# short names of per-run settings in run names (value_embeds, window_pattern: stage 2's confound controls)
+SETTING_NAMES = dict(lr_scale="lr", collect_lr_scale="col", value_embeds="ve", window_pattern="win")
+
+def _setting_value(v) -> str:
+    "A setting's value in a run name: numbers to 3 significant digits, booleans as 0/1, strings as they are."
+    return v if isinstance(v, str) else f"{int(v)}" if isinstance(v, bool) else f"{v:.3g}"
 
 def run_name(tag: str, seed: int, settings: dict | None = None) -> str:
-    "`<tag>[-<setting><value>...]-s<seed>`: the name of a run's notebook and directory, e.g. `d2b6-s0`, `d2b6-lr2-col0.167-s0`."
-    return "-".join([tag, *(f"{SETTING_NAMES.get(k, k)}{v:.3g}" for k, v in (settings or {}).items())]) + f"-s{seed}"
+    """`<tag>[-<setting><value>...]-s<seed>`: the name of a run's notebook and directory, e.g. `d2b6-s0`, `d2b6-lr2-col0.167-s0`,
+    `d12b1-lr1-ve0-s3` (no value embeddings), `d12b1-lr1-winL-s3` (all long windows)."""
+    return "-".join([tag, *(f"{SETTING_NAMES.get(k, k)}{_setting_value(v)}" for k, v in (settings or {}).items())]) + f"-s{seed}"
 
 def recorded_run(run_dir: Path, args: dict) -> dict | None:
     "The summary.json of `run_dir` if it records a run with exactly `args` (any status), else None."
