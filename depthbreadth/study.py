@@ -81,7 +81,7 @@ def run_study(plan: list[tuple], out_dir: Path, root: Path, preset: str, tokens:
     return done
 
 # %% ../nbs/11_study.ipynb #dc010f3d
-LR_GRID, LR_LIMITS = (0.5, 1.0, 2.0, 4.0), (1 / 8, 16.0)
+LR_GRID, LR_LIMITS = (0.5, 1.0, 2.0, 4.0), (1 / 16, 64.0)
 
 def lr_next(results: dict[tuple[float, float], float], branches: int, grid=LR_GRID, limits=LR_LIMITS) -> list[dict]:
     """The runs of one config still needed by the protocol, as per-run settings (`lr_scale`, and `collect_lr_scale` for the
