@@ -13,7 +13,7 @@ from .checkpoint import write_json
 
 # %% auto #0
 __all__ = ['SETTING_NAMES', 'LR_GRID', 'LR_LIMITS', 'study_args', 'run_name', 'recorded_run', 'run_finished', 'run_study',
-           'lr_next', 'lr_choice', 'val_curve']
+           'lr_next', 'lr_choice', 'lr_settings', 'chosen_lr', 'val_curve']
 
 # %% ../nbs/11_study.ipynb #d8f8a3c8
 def study_args(tag: str, seed: int, preset: str, tokens: int, eval_every: int, corpus: str, **settings) -> dict:
@@ -102,6 +102,14 @@ def lr_choice(results: dict[tuple[float, float], float]) -> tuple[tuple[float, f
     edge = " (at the edge of the grid run)" if m in (shared[0][0], shared[-1][0]) and c == 1.0 else ""
     others = ", ".join(f"x{k:g}{'' if col == 1.0 else f' collect x{col:.3g}'} {v:.4f}" for (k, col), v in sorted(results.items()) if (k, col) != (m, c))
     return (m, c), f"x{m:g}{'' if c == 1.0 else f' with the collect x{c:.3g}'}: val bpb {bpb:.4f}, lowest{edge}; others {others}"
+
+def lr_settings(lr_scale: float, collect_lr_scale: float = 1.0) -> dict:
+    "The per-run settings of one LR point: `lr_scale`, plus `collect_lr_scale` only when it is not 1 (so run names stay short)."
+    return dict(lr_scale=float(lr_scale)) | ({} if collect_lr_scale == 1.0 else dict(collect_lr_scale=float(collect_lr_scale)))
+
+def chosen_lr(choice: dict | None) -> dict | None:
+    "The settings of a config's chosen LR from its `chosen.json` entry, or None while its protocol is not complete."
+    return lr_settings(choice["lr_scale"], choice["collect_lr_scale"]) if choice and choice.get("complete") else None
 
 # %% ../nbs/11_study.ipynb #f901a177
 def val_curve(run_dir: Path) -> list[dict]:
