@@ -23,7 +23,8 @@ from .attention import attend, branches_to_heads, heads_to_branches, backend_sta
 from .model import VE_GATE_CHANNELS, Block, ParallelBlock, ParallelAttention, build_model, has_value_embed, attention_flops
 from .data import TokenLoader, get_data, token_dtype
 from .engine import decode_tokens_per_sec
-from .trainer import TrainArgs, RunState, resolve, model_config, plan, build_optimizer, train_step, compile_model, COMPILE_GRAPHS, configure_process
+from .args import TrainArgs, resolve, model_config, plan
+from .trainer import RunState, build_optimizer, train_step, compile_model, COMPILE_GRAPHS, configure_process
 
 # %% auto #0
 __all__ = ['FRESH_ENV', 'bench_args', 'time_calls', 'count_ops', 'median', 'rel_spread', 'interleaved_times', 'split_half_ratios',
@@ -161,7 +162,7 @@ def measure_config(a: TrainArgs, steps: int = 4, warmup: int = 1, fwd_steps: int
 
 # %% ../nbs/12_bench.ipynb #63bf271d
 _MARK = "@@BENCH@@"
-_WORKER = ("import json, sys; from depthbreadth.bench import measure_config; from depthbreadth.trainer import TrainArgs; "
+_WORKER = ("import json, sys; from depthbreadth.bench import measure_config; from depthbreadth.args import TrainArgs; "
            f"d = json.loads(sys.argv[1]); r = measure_config(TrainArgs(**d['args']), **d['measure']); print({_MARK!r} + json.dumps(r))")
 
 # glibc otherwise raises its mmap threshold as buffers are freed, after which large tensors come from the heap and their

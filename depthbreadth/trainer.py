@@ -1,4 +1,4 @@
-"""`train(...) -> RunResult`: presets, checked arguments, the reference schedules, evaluation, checkpoints and exact resume (guarded against damage and changed settings), stability stop, torchrun.
+"""`train(...) -> RunResult`: the run's optimizer and schedules, evaluation, checkpoints and exact resume (guarded against damage and changed settings), stability stop, the CLI and torchrun. Its arguments, presets and plan are in `args`.
 
 Docs: https://depthbreadth.github.io/depthbreadth/trainer.html.md"""
 
@@ -6,7 +6,7 @@ Docs: https://depthbreadth.github.io/depthbreadth/trainer.html.md"""
 
 # %% ../nbs/08_trainer.ipynb #40dca784
 from __future__ import annotations
-import argparse, ast, contextlib, dataclasses, difflib, inspect, io, json, math, numbers, os, sys, time, tokenize
+import contextlib, dataclasses, difflib, json, math, os, sys, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import torch
@@ -14,7 +14,8 @@ import torch.distributed as dist
 from tqdm import tqdm
 from .runtime import raise_compile_limit, init_distributed, sync, peak_flops, peak_memory_mb, versions, git_commit, device_name
 from .corpus import CorpusError
-from .config import GPTConfig, ConfigError, make_config, run_tag
+from .config import GPTConfig, ConfigError, run_tag
+from .args import TrainArgs, ArgsError, resolve, model_config, plan, lr_multiplier, muon_momentum, muon_weight_decay, cli_parser
 from .model import GPT, build_model
 from .attention import backend_status, backend_line
 from .optim import MuonAdamW, optimizer_groups
@@ -23,170 +24,9 @@ from .checkpoint import (CheckpointError, CheckpointDamaged, save_checkpoint, lo
                                      set_rng_states, write_json, strict_dumps, clean_temporaries, nonfinite_tensors)
 
 # %% auto #0
-__all__ = ['PRESETS', 'B_REF', 'REF_DEPTH', 'TARGET_PARAM_DATA_RATIO', 'COMPILE_GRAPHS', 'RESUME_FREE_FIELDS', 'USER_ERRORS',
-           'TrainArgs', 'ArgsError', 'resolve', 'model_config', 'scaling_params', 'reference_config', 'plan',
-           'lr_multiplier', 'muon_momentum', 'muon_weight_decay', 'build_optimizer', 'apply_schedule', 'compile_model',
+__all__ = ['COMPILE_GRAPHS', 'RESUME_FREE_FIELDS', 'USER_ERRORS', 'build_optimizer', 'apply_schedule', 'compile_model',
            'keep_large_buffers', 'all_finite', 'configure_process', 'RunResult', 'RunState', 'changed_settings',
-           'start_run', 'params_finite', 'train_step', 'evaluate_run', 'summarize', 'train', 'field_help', 'cli_parser',
-           'cli_args', 'main']
-
-# %% ../nbs/08_trainer.ipynb #3af0f67b
-PRESETS = {
-    "cpu": dict(width=128, head_dim=64, seq_len=256, vocab_size=8192, window_pattern="SSSL", device_batch_size=8, total_batch_size=16_384,
-                tokens=2**20, eval_every=32, eval_tokens=2**16, compile=True, log_every=8, warmup_steps=40, progress=True),
-    "gpu": dict(width=768, head_dim=128, seq_len=2048, vocab_size=32768, window_pattern="SSSL", device_batch_size=32, total_batch_size=2**19,
-                tokens=None, eval_every=250, eval_tokens=2**22, compile=True, log_every=50, warmup_steps=40, progress=True),
-    "tiny": dict(width=64, head_dim=32, seq_len=64, vocab_size=512, window_pattern="SSSL", device_batch_size=4, total_batch_size=512,
-                 tokens=4 * 512, eval_every=2, eval_tokens=1024, compile=False, log_every=0, warmup_steps=1, progress=False),
-}
-B_REF, REF_DEPTH, TARGET_PARAM_DATA_RATIO = 2**19, 12, 12
-
-# %% ../nbs/08_trainer.ipynb #f7cc0c1f
-@dataclass
-class TrainArgs:
-    depth: int = 12                   # D, sequential layers
-    branches: int = 1                 # R, parallel blocks per layer
-    split_collect: bool | None = None # default: on iff branches > 1 (set True at R=1 for "baseline-like")
-    preset: str = "cpu"               # cpu | gpu | tiny | auto
-    width: int | None = None          # C
-    head_dim: int | None = None       # attention head size (heads = width // head_dim)
-    n_kv_head: int | None = None      # None = n_head (no GQA)
-    window_pattern: str | None = None  # attention windows tiled over depth: S = T/4 (up to a multiple of 128), L = T; last layer L
-    value_embeds: bool = True         # the reference's value embeddings (alternate layers); False: none (a confound control)
-    seq_len: int | None = None        # T
-    vocab_size: int | None = None     # tokenizer vocabulary (the BPE is trained to this size)
-    corpus: str = "prose"             # "prose", "parquet:<dir>" or "jsonl:<dir>"
-    tokens: int | None = None         # token budget (steps = tokens // total_batch_size); gpu default: 12 x scaling params of the 12x1
-    num_iterations: int | None = None # explicit step count, overrides tokens
-    device_batch_size: int | None = None  # sequences per forward/backward pass and process (micro-batch)
-    total_batch_size: int | None = None  # tokens per optimizer step, all processes together (gradient accumulation makes up the rest)
-    eval_every: int | None = None     # steps between validation bpb (and at the end); <= 0: only at the end
-    eval_tokens: int | None = None    # validation tokens per split (fixed windows, identical for every config)
-    matrix_lr: float = 0.02           # Muon LR of the matrices; every LR is scaled by sqrt(total_batch_size / 2^19)
-    embedding_lr: float = 0.3         # AdamW LR of the token and value embeddings
-    unembedding_lr: float = 0.008     # AdamW LR of lm_head
-    scalar_lr: float = 0.5            # AdamW LR of the scalars (residual and x0 lambdas)
-    lr_scale: float = 1.0             # multiplies every LR above (and adamw_matrix_lr): the learning-rate sweep's one knob
-    collect_lr_scale: float = 1.0     # further multiplies the collect's Muon LR (1/R: per step the collect then moves as much,
-                                      # relative to its I/R blocks, as the split's identity blocks; the LR study's variant)
-    weight_decay: float = 0.28        # Muon weight decay at the reference batch and horizon (rescaled by the plan, cosine to 0 over the run)
-    warmup_steps: int | None = None   # steps of linear LR warm-up
-    warmdown_ratio: float = 0.65      # fraction of the steps, at the end, over which the LR falls linearly
-    final_lr_frac: float = 0.05       # LR at the end of the warm-down, as a fraction of the peak
-    batched_optimizer: str = "muon"   # "adamw" puts the 3-D branch weights on AdamW (bring-up ablation)
-    adamw_matrix_lr: float = 0.002    # their AdamW LR then (untuned, used as given: not batch-scaled)
-    split_collect_blocks: str = "branch"  # Muon on split/collect per branch; "whole": one matrix each (ablation, 04_optim)
-    seed: int = 0                     # model initialisation and data order
-    run_dir: str | None = None        # default runs/adhoc/<tag>
-    resume: bool = False              # continue from the newest intact checkpoint in run_dir/ckpt (settings must match)
-    resume_changed: str = ""          # comma-separated fields this resume may change, e.g. "matrix_lr"; recorded in the summary
-    overwrite: bool = False           # start over in a run_dir that already holds a run
-    save_every: int = -1              # checkpoint every N steps (> 0); always at the end
-    stop_after: int | None = None     # stop (with a checkpoint) after this many steps, as if interrupted
-    compile: bool | None = None       # torch.compile the model (and the fused optimizer on CUDA)
-    device: str | None = None         # cpu, cuda, cuda:1, ...; default: cuda when available
-    log_every: int | None = None      # a progress line every N steps (<= 0: only at the evaluations)
-    allow_param_mismatch: bool = False  # accept a config whose trunk is outside +/-10% of the baseline's parameters
-    progress: bool | None = None      # a progress bar (tqdm), shown only when stderr is a terminal
-
-# %% ../nbs/08_trainer.ipynb #e6b96680
-class ArgsError(ValueError):
-    "Train arguments that cannot make a run; the message names every offending field and its value."
-
-_CHOICES = dict(batched_optimizer=("muon", "adamw"), split_collect_blocks=("branch", "whole"))
-_AT_LEAST = dict(depth=1, branches=1, width=1, head_dim=1, n_kv_head=1, seq_len=1, vocab_size=1, tokens=1, num_iterations=1,
-                 device_batch_size=1, total_batch_size=1, eval_tokens=1, matrix_lr=0, embedding_lr=0, unembedding_lr=0, scalar_lr=0, lr_scale=0, collect_lr_scale=0,
-                 weight_decay=0, warmup_steps=0, warmdown_ratio=0, final_lr_frac=0, adamw_matrix_lr=0, seed=0, stop_after=0)
-_AT_MOST = dict(warmdown_ratio=1, final_lr_frac=1)
-_KINDS = dict(int="an integer", float="a finite number", bool="True or False", str="a string")
-
-def _typed(f: dataclasses.Field, value):
-    "`value` as field `f`'s type (an integral float such as 2.0 becomes 2) and within its range; `ArgsError` otherwise."
-    kind, optional = str(f.type).split("|")[0].strip(), "None" in str(f.type)
-    if value is None:
-        if optional: return None
-        raise ArgsError(f"{f.name} must be {_KINDS[kind]}, got None")
-    ok = dict(bool=isinstance(value, bool), str=isinstance(value, str),
-              int=not isinstance(value, bool) and (isinstance(value, numbers.Integral) or isinstance(value, float) and value.is_integer()),
-              float=not isinstance(value, bool) and isinstance(value, numbers.Real) and math.isfinite(value))[kind]
-    if not ok: raise ArgsError(f"{f.name} must be {_KINDS[kind]}, got {value!r} ({type(value).__name__})")
-    value = int(value) if kind == "int" else float(value) if kind == "float" else value
-    lo, hi = _AT_LEAST.get(f.name), _AT_MOST.get(f.name)
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise ArgsError(f"{f.name} must be {f'between {lo} and {hi}' if hi is not None else f'>= {lo}'}, got {value!r}")
-    if f.name in _CHOICES and value not in _CHOICES[f.name]: raise ArgsError(f"{f.name} must be one of {_CHOICES[f.name]}, got {value!r}")
-    return value
-
-def resolve(args: TrainArgs) -> TrainArgs:
-    "Fill `None` fields from the preset; check every field's type and range, and what else can be checked, before any work."
-    a = dataclasses.replace(args)
-    if a.preset == "auto": a.preset = "gpu" if torch.cuda.is_available() else "cpu"
-    if a.preset not in PRESETS: raise ArgsError(f"unknown preset {a.preset!r}; choose one of {sorted(PRESETS) + ['auto']}")
-    for k, v in PRESETS[a.preset].items():
-        if getattr(a, k) is None: setattr(a, k, v)
-    problems = []
-    for f in dataclasses.fields(a):
-        try: setattr(a, f.name, _typed(f, getattr(a, f.name)))
-        except ArgsError as e: problems.append(str(e))
-    if not problems:
-        names = [n.strip() for n in a.resume_changed.split(",") if n.strip()]
-        if unknown := [n for n in names if n not in {f.name for f in dataclasses.fields(a)}]:
-            problems.append(f"resume_changed names unknown fields {unknown}")
-        a.resume_changed = ",".join(names)
-        try:
-            if a.device is not None and torch.device(a.device).type == "cuda" and not torch.cuda.is_available():
-                problems.append(f"device {a.device!r} asks for CUDA but no CUDA device is available")
-        except RuntimeError as e: problems.append(f"device {a.device!r} is not a torch device: {e}")
-    if problems: raise ArgsError("invalid train arguments: " + "; ".join(problems))
-    if a.device is None: a.device = "cuda" if torch.cuda.is_available() else "cpu"
-    if a.split_collect is None: a.split_collect = a.branches > 1
-    return a
-
-def model_config(a: TrainArgs) -> GPTConfig:
-    return make_config(a.depth, a.branches, width=a.width, head_dim=a.head_dim, n_kv_head=a.n_kv_head, split_collect=a.split_collect,
-                       allow_param_mismatch=a.allow_param_mismatch, sequence_len=a.seq_len, vocab_size=a.vocab_size,
-                       window_pattern=a.window_pattern, value_embeds=a.value_embeds)
-
-# %% ../nbs/08_trainer.ipynb #7c681e92
-def scaling_params(config: GPTConfig) -> int:
-    "transformer matrices + lm_head, counted on the meta device."
-    with torch.device("meta"): m = GPT(config)
-    c = m.num_scaling_params()
-    return c["transformer_matrices"] + c["lm_head"]
-
-def reference_config(config: GPTConfig) -> GPTConfig:
-    "The 12x1 baseline at the same width, context and vocabulary: the fixed reference for batch, LR and WD."
-    return dataclasses.replace(config, n_layer=REF_DEPTH, n_branches=1, split_collect=False)
-
-def plan(a: TrainArgs, config: GPTConfig, world_size: int = 1) -> dict:
-    "Steps, accumulation and the scaled hyper-parameters of a run; one clear error for an impossible budget."
-    B, T = a.total_batch_size, a.seq_len
-    per_fwdbwd = a.device_batch_size * T * world_size
-    if B % per_fwdbwd: raise ArgsError(f"total_batch_size={B} is not a multiple of device_batch_size x seq_len x world_size = {per_fwdbwd}")
-    d_ref = TARGET_PARAM_DATA_RATIO * scaling_params(reference_config(config))
-    tokens = a.tokens if a.tokens is not None else d_ref
-    steps = a.num_iterations if a.num_iterations is not None else tokens // B
-    if steps < 1: raise ArgsError(f"token budget {tokens:,} is smaller than one step of total_batch_size={B:,} tokens")
-    batch_lr_scale = (B / B_REF) ** 0.5
-    return dict(steps=steps, tokens=steps * B, grad_accum=B // per_fwdbwd, batch_lr_scale=batch_lr_scale,
-                weight_decay=a.weight_decay * batch_lr_scale * d_ref / (steps * B), d_ref=d_ref)
-
-# %% ../nbs/08_trainer.ipynb #ac4c49a5
-def lr_multiplier(it: int, steps: int, warmup: int = 40, warmdown_ratio: float = 0.65, final_frac: float = 0.05) -> float:
-    warmdown = round(warmdown_ratio * steps)
-    if it < warmup: return (it + 1) / warmup
-    if it <= steps - warmdown: return 1.0
-    p = (steps - it) / warmdown
-    return p + (1 - p) * final_frac
-
-def muon_momentum(it: int, steps: int, warmdown_ratio: float = 0.65) -> float:
-    warmdown = round(warmdown_ratio * steps)
-    if it < 400: return 0.85 + (0.97 - 0.85) * it / 400
-    if it >= steps - warmdown: return 0.97 + (0.90 - 0.97) * (it - (steps - warmdown)) / warmdown
-    return 0.97
-
-def muon_weight_decay(it: int, steps: int, wd: float) -> float:
-    return wd * 0.5 * (1 + math.cos(math.pi * it / steps))
+           'start_run', 'params_finite', 'train_step', 'evaluate_run', 'summarize', 'train', 'main']
 
 # %% ../nbs/08_trainer.ipynb #e7b9c26b
 def build_optimizer(model: GPT, a: TrainArgs, p: dict) -> MuonAdamW:
@@ -575,48 +415,6 @@ def train(args: TrainArgs | None = None, **kwargs) -> RunResult:
     return RunResult(run.run_dir, summary, run.metrics)
 
 # %% ../nbs/08_trainer.ipynb #79d17b70
-def _parse_bool(s: str) -> bool:
-    if s.lower() in ("1", "true", "yes", "on"): return True
-    if s.lower() in ("0", "false", "no", "off"): return False
-    raise argparse.ArgumentTypeError(f"expected a boolean, got {s!r}")
-
-def field_help(cls) -> dict[str, str]:
-    "Each field of the dataclass `cls` -> its trailing `# comment` in the source ('' if none): the one place an option is explained."
-    src = inspect.getsource(cls)
-    comments = {t.start[0]: t.string.lstrip("#").strip() for t in tokenize.generate_tokens(io.StringIO(src).readline) if t.type == tokenize.COMMENT}
-    body = ast.parse(src).body[0].body
-    return {node.target.id: comments.get(node.lineno, "") for node in body if isinstance(node, ast.AnnAssign)}
-
-def cli_parser() -> argparse.ArgumentParser:
-    "The `depthbreadth-train` parser: a flag per `TrainArgs` field (hyphens), its help the field's comment and default; `--debug`."
-    try: helps = field_help(TrainArgs)
-    except (OSError, TypeError): helps = {}           # no source to read (a class defined in an interactive session)
-    parser = argparse.ArgumentParser(prog="depthbreadth-train", formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Train one depth x breadth config and leave its evidence in the run directory: metrics.jsonl, summary.json\n"
-                    "(written last) and checkpoints in ckpt/. Options 'from --preset' take that preset's value (cpu, gpu, tiny; auto = gpu\n"
-                    "if CUDA is available, else cpu). Boolean options are flags: --resume or --resume true; --no-resume or --resume false.",
-        epilog="examples:\n  depthbreadth-train --depth 2 --branches 6                  # the cpu preset, into runs/adhoc/d2b6\n"
-               "  depthbreadth-train --depth 2 --branches 6 --resume         # continue it from its latest checkpoint\n"
-               "  torchrun --nproc_per_node 8 -m depthbreadth.trainer --preset gpu --depth 12 --branches 1")
-    for f in dataclasses.fields(TrainArgs):
-        kind, flag = str(f.type).split("|")[0].strip(), "--" + f.name.replace("_", "-")
-        text = helps.get(f.name, "")
-        if f.default is None and f.name in PRESETS["cpu"]: text += " (default: from --preset)"
-        elif f.default is not None or "default" not in text: text += f" (default: {f.default!r})"   # None: the comment says what
-        text = text.strip().replace("%", "%%")
-        if kind == "bool":    # --resume, --resume true|false, --no-resume
-            parser.add_argument(flag, type=_parse_bool, nargs="?", const=True, default=f.default, metavar="BOOL", help=text)
-            parser.add_argument(f"--no-{flag[2:]}", dest=f.name, action="store_false", help=argparse.SUPPRESS)
-        else: parser.add_argument(flag, type=dict(int=int, float=float, str=str)[kind], default=f.default, metavar=kind.upper(), help=text)
-    parser.add_argument("--debug", action="store_true", help="on an error, show the traceback instead of one line (also DEPTHBREADTH_DEBUG=1)")
-    return parser
-
-def cli_args(argv=None) -> TrainArgs:
-    "Parse command-line flags into `TrainArgs`."
-    ns = vars(cli_parser().parse_args(argv))
-    ns.pop("debug")
-    return TrainArgs(**ns)
-
 USER_ERRORS = (ValueError, FileExistsError, CorpusError)   # bad arguments, config, checkpoint or corpus; an occupied run directory
 
 def main(argv=None) -> int:

@@ -16,7 +16,7 @@ from depthbreadth import attention
 from depthbreadth.attention import PROBE_SHAPES, Selection, fa4_kernel, naive_attention, sliding_window_mask
 from depthbreadth.config import GPTConfig, window_sizes
 from depthbreadth.model import build_model
-from depthbreadth.trainer import TrainArgs, model_config, resolve
+from depthbreadth.args import TrainArgs, model_config, resolve
 
 ROOT = Path(__file__).resolve().parents[1]
 DRY_RUN_TARGET_S = 60      # the promise (an idle 2-core CI machine); the assertion allows for a loaded one
