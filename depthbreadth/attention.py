@@ -20,8 +20,8 @@ __all__ = ['FA4_KEYWORDS', 'TOLERANCE', 'CANDIDATES', 'MODULES', 'SUPPORTED_MAJO
            'flex_attention_window', 'torch_attention', 'torch_attention_with_kvcache', 'Kernel', 'fa4_attention',
            'fa4_attention_backward', 'fa4_api_gaps', 'fa4_kernel', 'fa23_kernel', 'reference_errors',
            'within_tolerance', 'probe_backend', 'probe_torch', 'BackendError', 'Selection', 'select_backend',
-           'this_machine', 'backend_status', 'backend_line', 'attend', 'attend_with_kvcache', 'attention_path',
-           'branches_to_batch', 'batch_to_branches', 'branches_to_heads', 'heads_to_branches']
+           'this_machine', 'selected_backend', 'backend_status', 'backend_line', 'attend', 'attend_with_kvcache',
+           'attention_path', 'branches_to_batch', 'batch_to_branches', 'branches_to_heads', 'heads_to_branches']
 
 # %% ../nbs/02_attention.ipynb #9ece3293
 def naive_attention(q, k, v, window: int | None = None):
@@ -324,7 +324,7 @@ def this_machine() -> dict:
     return dict(capability=tuple(torch.cuda.get_device_capability()), device_name=torch.cuda.get_device_name(), device="cuda")
 
 @torch.compiler.disable
-def _select_once() -> Selection:
+def selected_backend() -> Selection:
     "This process's selection, made on first use. `GPT.__init__` calls it, so a compiled model never meets it inside a traced forward."
     global _SELECTION
     if _SELECTION is None:
@@ -334,7 +334,7 @@ def _select_once() -> Selection:
 
 def backend_status() -> dict:
     "This process's attention backend record: selected, forced, device, capability, torch, dtype, each candidate's outcome."
-    r = _select_once().record
+    r = selected_backend().record
     return {**r, "candidates": {n: dict(o) for n, o in r["candidates"].items()}}
 
 def backend_line(record: dict | None = None) -> str:
@@ -351,19 +351,19 @@ def _kernel_for(sel: Selection, q, cache: bool = False):
 
 def attend(q, k, v, window: int | None = None):
     "Causal attention with a left window through the selected backend; `(B,T,Hq,Dh), (B,T,Hkv,Dh)` -> `(B,T,Hq,Dh)`."
-    sel = _SELECTION or _select_once()
+    sel = _SELECTION or selected_backend()
     kernel = _kernel_for(sel, q)
     return kernel(q, k, v, window) if kernel else torch_attention(q, k, v, window, sel.use_flex)
 
 def attend_with_kvcache(q, k_cache, v_cache, k, v, cache_seqlens, window: int | None = None):
     "Write `k, v (B,Tn,Hkv,Dh)` into the caches at `cache_seqlens` (in place) and attend `q (B,Tn,Hq,Dh)` over `cache[:, :pos+Tn]`."
-    kernel = _kernel_for(_SELECTION or _select_once(), q, cache=True)
+    kernel = _kernel_for(_SELECTION or selected_backend(), q, cache=True)
     fn = kernel or torch_attention_with_kvcache
     return fn(q, k_cache, v_cache, k, v, cache_seqlens, window)
 
 def attention_path(q, k, window: int | None = None, cache: bool = False) -> str:
     "Which path serves this call: the kernel's name, 'flex', 'sdpa' (causal or decode) or 'masked-sdpa'."
-    sel = _SELECTION or _select_once()
+    sel = _SELECTION or selected_backend()
     if _kernel_for(sel, q, cache): return sel.kernel.name
     T, S = q.size(1), k.size(1)
     if not cache and sel.use_flex and q.is_cuda and T > 1 and not _covers(window, S): return "flex"

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from .runtime import COMPUTE_DTYPE
 from .config import GPTConfig, window_sizes
 from .layers import norm, rotary_tables, apply_rotary, Linear, BatchedLinear, MLP, ParallelMLP
-from .attention import _select_once, attend, attend_with_kvcache, branches_to_batch, batch_to_branches
+from .attention import selected_backend, attend, attend_with_kvcache, branches_to_batch, batch_to_branches
 
 # %% auto #0
 __all__ = ['VE_GATE_CHANNELS', 'has_value_embed', 'CausalSelfAttention', 'Block', 'ParallelAttention', 'ParallelBlock', 'GPT',
@@ -100,7 +100,7 @@ class GPT(nn.Module):
     def __init__(self, config: GPTConfig, pad_vocab_size_to: int = 64):
         super().__init__()
         config.validate()
-        _select_once()   # the attention backend, chosen now: a compiled forward then never calls the (compiler-disabled) selector
+        selected_backend()   # the attention backend, chosen now: a compiled forward then never calls the (compiler-disabled) selector
         self.config = config
         D, R, C = config.n_layer, config.n_branches, config.n_embd
         self.branched = config.split_collect
