@@ -23,8 +23,8 @@ def study_args(tag: str, seed: int, preset: str, tokens: int, eval_every: int, c
     return dict(depth=row.depth, branches=row.branches, split_collect=row.split_collect, preset=preset, tokens=tokens, seed=seed,
                 eval_every=eval_every, corpus=corpus, **settings)
 
-# short names of per-run settings in run names (value_embeds, window_pattern: stage 2's confound controls)
-SETTING_NAMES = dict(lr_scale="lr", collect_lr_scale="col", value_embeds="ve", window_pattern="win")
+# short names of per-run settings in run names (value_embeds, window_pattern, weight_decay: stage 2's confound controls)
+SETTING_NAMES = dict(lr_scale="lr", collect_lr_scale="col", value_embeds="ve", window_pattern="win", weight_decay="wd")
 
 def _setting_value(v) -> str:
     "A setting's value in a run name: numbers to 3 significant digits, booleans as 0/1, strings as they are."
