@@ -40,6 +40,7 @@ class TrainArgs:
     n_kv_head: int | None = None      # None = n_head (no GQA)
     window_pattern: str | None = None  # attention windows tiled over depth: S = T/4 (up to a multiple of 128), L = T; last layer L
     value_embeds: bool = True         # the reference's value embeddings (alternate layers); False: none (a confound control)
+    value_embed_rule: str = "matched" # value-embedding tables: "matched" (the 12x1's 6, one per block) or "reference" (03_model)
     seq_len: int | None = None        # T
     vocab_size: int | None = None     # tokenizer vocabulary (the BPE is trained to this size)
     corpus: str = "prose"             # "prose", "parquet:<dir>" or "jsonl:<dir>"
@@ -132,7 +133,7 @@ def resolve(args: TrainArgs) -> TrainArgs:
 def model_config(a: TrainArgs) -> GPTConfig:
     return make_config(a.depth, a.branches, width=a.width, head_dim=a.head_dim, n_kv_head=a.n_kv_head, split_collect=a.split_collect,
                        allow_param_mismatch=a.allow_param_mismatch, sequence_len=a.seq_len, vocab_size=a.vocab_size,
-                       window_pattern=a.window_pattern, value_embeds=a.value_embeds)
+                       window_pattern=a.window_pattern, value_embeds=a.value_embeds, value_embed_rule=a.value_embed_rule)
 
 # %% ../nbs/07a_args.ipynb #7c681e92
 def scaling_params(config: GPTConfig) -> int:

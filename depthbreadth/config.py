@@ -11,12 +11,14 @@ from dataclasses import dataclass, asdict, fields
 from typing import NamedTuple
 
 # %% auto #0
-__all__ = ['BASELINE_DEPTH', 'GRID', 'BASELINE_TAG', 'ConfigError', 'GPTConfig', 'window_sizes', 'transformer_params', 'run_tag',
-           'GridRow', 'grid_rows', 'grid_table', 'check_param_budget', 'make_config']
+__all__ = ['VALUE_EMBED_RULES', 'BASELINE_DEPTH', 'GRID', 'BASELINE_TAG', 'ConfigError', 'GPTConfig', 'window_sizes',
+           'transformer_params', 'run_tag', 'GridRow', 'grid_rows', 'grid_table', 'check_param_budget', 'make_config']
 
 # %% ../nbs/00_config.ipynb #403a49e6
 class ConfigError(ValueError):
     "A model configuration that cannot be built; the message names the offending field."
+
+VALUE_EMBED_RULES = ("reference", "matched")  # placements of the value-embedding tables (`model.value_embed_branches`)
 
 @dataclass
 class GPTConfig:
@@ -29,7 +31,9 @@ class GPTConfig:
     window_pattern: str = "SSSL" # per-layer attention window, tiled over depth: S=short (T/4 rounded up to 128), L=long (T); last layer always L
     n_branches: int = 1          # breadth R: parallel blocks per layer
     split_collect: bool = False  # learned split C->R*C before the trunk and collect R*C->C after it (required when R>1)
-    value_embeds: bool = True    # value embeddings on alternating layers (ending with the last), gated per head
+    value_embeds: bool = True    # value embeddings (gated per head); False = none
+    value_embed_rule: str = "reference"  # "reference": one table per alternate layer, shared by the layer's branches;
+                                         # "matched": the 12x1 baseline's 6 tables, one per block, spread over the D*R blocks
     resid_scalars: bool = True   # learned resid_lambdas / x0_lambdas; off = plain residual (x0 not re-injected)
 
     def __post_init__(self):
@@ -53,6 +57,8 @@ class GPTConfig:
         bad = sorted(set(str(self.window_pattern).upper()) - set("SL"))
         if not self.window_pattern or bad:
             raise ConfigError(f"window_pattern={self.window_pattern!r} may only contain 'S' and 'L' (bad: {bad or 'empty'})")
+        if self.value_embed_rule not in VALUE_EMBED_RULES:
+            raise ConfigError(f"value_embed_rule must be one of {VALUE_EMBED_RULES}, got {self.value_embed_rule!r}")
         if self.n_branches > 1 and not self.split_collect:
             raise ConfigError(f"n_branches={self.n_branches} needs split_collect=True: branches are fed by the split and merged by the collect")
 
@@ -60,7 +66,7 @@ class GPTConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> GPTConfig:
-        "Build from a saved dict; old (reference) dicts without `n_branches` load as a baseline with R=1."
+        "Build from a saved dict; old dicts load with the defaults: no `n_branches` -> R=1, no `value_embed_rule` -> reference."
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown: raise ConfigError(f"unknown config keys {unknown}; known: {sorted(known)}")

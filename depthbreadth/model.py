@@ -11,19 +11,40 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .runtime import COMPUTE_DTYPE
-from .config import GPTConfig, window_sizes
+from .config import GPTConfig, GRID, BASELINE_DEPTH, VALUE_EMBED_RULES, window_sizes, make_config
 from .layers import norm, rotary_tables, apply_rotary, Linear, BatchedLinear, MLP, ParallelMLP
 from .attention import selected_backend, attend, attend_with_kvcache, branches_to_batch, batch_to_branches
 
 # %% auto #0
-__all__ = ['VE_GATE_CHANNELS', 'has_value_embed', 'CausalSelfAttention', 'Block', 'ParallelAttention', 'ParallelBlock', 'GPT',
-           'build_model', 'attention_flops']
+__all__ = ['VE_GATE_CHANNELS', 'VE_TABLES_MATCHED', 'value_embed_branches', 'value_embed_tables', 'has_value_embed',
+           'CausalSelfAttention', 'Block', 'ParallelAttention', 'ParallelBlock', 'GPT', 'build_model',
+           'attention_flops', 'total_params', 'total_param_table']
 
 # %% ../nbs/03_model.ipynb #fe5007dc
 VE_GATE_CHANNELS = 12
+VE_TABLES_MATCHED = (BASELINE_DEPTH + 1) // 2   # the 12x1 baseline's tables under the reference rule: 6
+
+def value_embed_branches(config: GPTConfig) -> list[range]:
+    "Per layer, the adjacent branches whose values get a value embedding and a gate (`range(0)`: none)."
+    D, R = config.n_layer, config.n_branches
+    if not config.value_embeds: return [range(0)] * D
+    if config.value_embed_rule == "reference": return [range(R) if i % 2 == (D - 1) % 2 else range(0) for i in range(D)]
+    n = D * R; K = min(n, VE_TABLES_MATCHED)
+    per_layer = [0] * D
+    for j in range(K): per_layer[(n - 1 - (-(-j * n // K))) // R] += 1   # K blocks evenly spaced, ending with the last
+    out, dealt = [], 0
+    for k in per_layer:
+        start = min(dealt % R, R - k)          # where the previous layer's run ended; never past the last branch
+        out.append(range(start, start + k)); dealt += k
+    return out
+
+def value_embed_tables(config: GPTConfig) -> list[int]:
+    "Tables per layer: 1 for a reference VE layer (shared by its branches), one per gated branch under the matched rule."
+    return [min(len(b), 1) if config.value_embed_rule == "reference" else len(b) for b in value_embed_branches(config)]
 
 def has_value_embed(layer_idx: int, config: GPTConfig) -> bool:
-    return config.value_embeds and layer_idx % 2 == (config.n_layer - 1) % 2
+    "Whether any branch of layer `layer_idx` adds a value embedding."
+    return len(value_embed_branches(config)[layer_idx]) > 0
 
 class CausalSelfAttention(nn.Module):
     "The reference attention: `(N,T,C) -> (N,T,C)`."
@@ -35,7 +56,7 @@ class CausalSelfAttention(nn.Module):
         self.c_proj = Linear(C, C)
         self.ve_gate = Linear(min(VE_GATE_CHANNELS, C), config.n_kv_head) if has_value_embed(layer_idx, config) else None
 
-    def forward(self, x, ve, cos, sin, window, kv_cache=None):
+    def forward(self, x, ve, cos, sin, window, kv_cache=None):   # ve (N,T,Hkv*Dh) or None
         N, T, C = x.shape
         q = self.c_q(x).view(N, T, self.n_head, self.head_dim)
         k = self.c_k(x).view(N, T, self.n_kv_head, self.head_dim)
@@ -67,16 +88,25 @@ class ParallelAttention(nn.Module):
         self.layer_idx, self.n_branches, self.n_head, self.n_kv_head, self.head_dim = layer_idx, R, config.n_head, config.n_kv_head, Dh
         self.c_q, self.c_k, self.c_v = BatchedLinear(R, C, config.n_head * Dh), BatchedLinear(R, C, config.n_kv_head * Dh), BatchedLinear(R, C, config.n_kv_head * Dh)
         self.c_proj = BatchedLinear(R, C, C)
-        self.ve_gate = BatchedLinear(R, min(VE_GATE_CHANNELS, C), config.n_kv_head) if has_value_embed(layer_idx, config) else None
+        self.ve_branches = value_embed_branches(config)[layer_idx]                         # k adjacent branches, k = 0..R
+        k = len(self.ve_branches)
+        self.ve_gate = BatchedLinear(k, min(VE_GATE_CHANNELS, C), config.n_kv_head) if k else None
+
+    def add_value_embed(self, v, x, ve):
+        "`v (N,T,R,Hkv,Dh)` plus the gated `ve` on branches `ve_branches`: `ve (N,T,Hkv*Dh)` shared, or `(N,T,k*Hkv*Dh)` one per branch."
+        if ve is None: return v
+        N, T, R = v.shape[:3]
+        a, b = self.ve_branches.start, self.ve_branches.stop
+        gate = 3 * torch.sigmoid(self.ve_gate(x[:, :, a:b, :VE_GATE_CHANNELS]))           # (N,T,k,Hkv)
+        ve = gate.unsqueeze(-1) * ve.view(N, T, -1, self.n_kv_head, self.head_dim)        # (N,T,k,Hkv,Dh); a shared table broadcasts
+        if b - a < R: ve = F.pad(ve, (0, 0, 0, 0, a, R - b))                               # zeros for the other branches: (N,T,R,Hkv,Dh)
+        return v + ve
 
     def forward(self, x, ve, cos, sin, window, kv_cache=None):
         N, T, R, C = x.shape
         q = self.c_q(x).view(N, T, R, self.n_head, self.head_dim)
         k = self.c_k(x).view(N, T, R, self.n_kv_head, self.head_dim)
-        v = self.c_v(x).view(N, T, R, self.n_kv_head, self.head_dim)
-        if ve is not None:                                                                 # ve (N,T,Hkv*Dh), shared by the branches
-            gate = 3 * torch.sigmoid(self.ve_gate(x[..., :VE_GATE_CHANNELS]))             # (N,T,R,Hkv)
-            v = v + gate.unsqueeze(-1) * ve.view(N, T, 1, self.n_kv_head, self.head_dim)
+        v = self.add_value_embed(self.c_v(x).view(N, T, R, self.n_kv_head, self.head_dim), x, ve)   # (N,T,R,Hkv,Dh)
         q, k, v = branches_to_batch(q), branches_to_batch(k), branches_to_batch(v)        # (R*N,T,H,Dh)
         q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
         q, k = norm(q) * 1.2, norm(k) * 1.2
@@ -114,8 +144,9 @@ class GPT(nn.Module):
         if config.resid_scalars:
             shape = (D, R) if self.branched else (D,)
             self.resid_lambdas, self.x0_lambdas = nn.Parameter(torch.empty(shape)), nn.Parameter(torch.empty(shape))
-        kv_dim = config.n_kv_head * config.head_dim
-        self.value_embeds = nn.ModuleDict({str(i): nn.Embedding(self.padded_vocab, kv_dim) for i in range(D) if has_value_embed(i, config)})
+        kv_dim = config.n_kv_head * config.head_dim   # a layer's tables side by side: (V, tables*Hkv*Dh), one per gated branch (matched)
+        self.value_embeds = nn.ModuleDict({str(i): nn.Embedding(self.padded_vocab, n * kv_dim)
+                                           for i, n in enumerate(value_embed_tables(config)) if n})
         self.rotary_seq_len = 10 * config.sequence_len
         cos, sin = rotary_tables(self.rotary_seq_len, config.head_dim)
         self.register_buffer("cos", cos, persistent=False)
@@ -231,3 +262,21 @@ def build_model(config: GPTConfig, device="cpu") -> GPT:
 def attention_flops(config: GPTConfig) -> int:
     "Attention FLOPs per token (forward + backward) of every layer's R branches, each layer at its own window."
     return sum(12 * config.n_branches * config.n_head * config.head_dim * min(w, config.sequence_len) for w, _ in window_sizes(config))
+
+# %% ../nbs/03_model.ipynb #b7bc48c0
+def total_params(config: GPTConfig) -> dict:
+    "Parameters other than `wte` and `lm_head`, by kind, counted on the meta device."
+    with torch.device("meta"): m = GPT(config)
+    counts, trunk = m.num_scaling_params(), m.trunk_matrix_params()
+    return dict(trunk=trunk, value_embeds=counts["value_embeds"], gates_scalars=counts["transformer_matrices"] - trunk + counts["scalars"],
+                total=counts["total"] - counts["wte"] - counts["lm_head"])
+
+def total_param_table(value_embed_rule: str, width: int, head_dim: int, vocab_size: int) -> list[dict]:
+    "Every grid config's tables and total parameters (all but `wte` and `lm_head`), and the total against the 12x1 baseline's, in %."
+    rows = []
+    for r in GRID:
+        cfg = make_config(r.depth, r.branches, width=width, head_dim=head_dim, split_collect=r.split_collect, vocab_size=vocab_size,
+                          value_embed_rule=value_embed_rule)
+        rows.append(dict(tag=r.tag, tables=sum(value_embed_tables(cfg)), **total_params(cfg)))
+    for row in rows: row["vs_baseline_pct"] = round(100 * (row["total"] / rows[0]["total"] - 1), 1)
+    return rows
