@@ -11,20 +11,24 @@ from dataclasses import dataclass
 import torch
 from .config import GPTConfig, make_config
 from .model import GPT
+from .optim import MuonAdamW, optimizer_groups
 
 # %% auto #0
-__all__ = ['PRESETS', 'B_REF', 'REF_DEPTH', 'TARGET_PARAM_DATA_RATIO', 'TrainArgs', 'ArgsError', 'resolve', 'model_config',
-           'scaling_params', 'reference_config', 'plan', 'lr_multiplier', 'muon_momentum', 'muon_weight_decay',
-           'field_help', 'cli_parser', 'cli_args']
+__all__ = ['PRESETS', 'B_REF', 'REF_DEPTH', 'TARGET_PARAM_DATA_RATIO', 'MOMENTUM', 'TrainArgs', 'ArgsError', 'resolve',
+           'model_config', 'scaling_params', 'reference_config', 'peak_lrs', 'plan', 'lr_multiplier', 'muon_momentum',
+           'muon_weight_decay', 'build_optimizer', 'apply_schedule', 'field_help', 'cli_parser', 'cli_args']
 
 # %% ../nbs/07a_args.ipynb #3af0f67b
 PRESETS = {
     "cpu": dict(width=128, head_dim=64, seq_len=256, vocab_size=8192, window_pattern="SSSL", device_batch_size=8, total_batch_size=16_384,
-                tokens=2**20, eval_every=32, eval_tokens=2**16, compile=True, log_every=8, warmup_steps=40, progress=True),
+                tokens=2**20, eval_every=32, eval_tokens=2**16, compile=True, log_every=8, warmup_steps=40, progress=True,
+                lr_scale=16.0),
     "gpu": dict(width=768, head_dim=128, seq_len=2048, vocab_size=32768, window_pattern="SSSL", device_batch_size=32, total_batch_size=2**19,
-                tokens=None, eval_every=250, eval_tokens=2**22, compile=True, log_every=50, warmup_steps=40, progress=True),
+                tokens=None, eval_every=250, eval_tokens=2**22, compile=True, log_every=50, warmup_steps=40, progress=True,
+                lr_scale=1.0),
     "tiny": dict(width=64, head_dim=32, seq_len=64, vocab_size=512, window_pattern="SSSL", device_batch_size=4, total_batch_size=512,
-                 tokens=4 * 512, eval_every=2, eval_tokens=1024, compile=False, log_every=0, warmup_steps=1, progress=False),
+                 tokens=4 * 512, eval_every=2, eval_tokens=1024, compile=False, log_every=0, warmup_steps=1, progress=False,
+                 lr_scale=1.0),
 }
 B_REF, REF_DEPTH, TARGET_PARAM_DATA_RATIO = 2**19, 12, 12
 
@@ -50,20 +54,25 @@ class TrainArgs:
     total_batch_size: int | None = None  # tokens per optimizer step, all processes together (gradient accumulation makes up the rest)
     eval_every: int | None = None     # steps between validation bpb (and at the end); <= 0: only at the end
     eval_tokens: int | None = None    # validation tokens per split (fixed windows, identical for every config)
-    matrix_lr: float = 0.02           # Muon LR of the matrices; every LR is scaled by sqrt(total_batch_size / 2^19)
-    embedding_lr: float = 0.3         # AdamW LR of the token and value embeddings
-    unembedding_lr: float = 0.008     # AdamW LR of lm_head
-    scalar_lr: float = 0.5            # AdamW LR of the scalars (residual and x0 lambdas)
-    lr_scale: float = 1.0             # multiplies every LR above (and adamw_matrix_lr): the learning-rate sweep's one knob
-    collect_lr_scale: float = 1.0     # further multiplies the collect's Muon LR (1/R: per step the collect then moves as much,
-                                      # relative to its I/R blocks, as the split's identity blocks; the LR study's variant)
-    weight_decay: float = 0.28        # Muon weight decay at the reference batch and horizon (rescaled by the plan, cosine to 0 over the run)
+    matrix_lr: float = 0.02           # Muon LR of the matrices at the reference batch 2^19 (the reference's value)
+    embedding_lr: float = 0.3         # AdamW LR of the token embedding (the value embeddings take half) at batch 2^19
+    unembedding_lr: float = 0.008     # AdamW LR of lm_head at batch 2^19
+    scalar_lr: float = 0.5            # AdamW LR of the x0 scalars (the residual scalars take 1/100) at batch 2^19
+    lr_scale: float | None = None     # multiplies every LR (x sqrt(B/2^19) too); cpu preset 16: its baseline's measured optimum
+    trunk_lr_scale: float = 1.0       # further multiplies the Muon LR of the blocks' matrices
+    split_lr_scale: float = 1.0       # further multiplies the Muon LR of the split linear_in
+    collect_lr_scale: float = 1.0     # further multiplies the Muon LR of the collect linear_out (1/R: the LR study's variant)
+    embedding_lr_scale: float = 1.0   # further multiplies the AdamW LR of the token embedding wte
+    value_embed_lr_scale: float = 1.0 # further multiplies the AdamW LR of the value-embedding tables
+    head_lr_scale: float = 1.0        # further multiplies the AdamW LR of lm_head
+    scalar_lr_scale: float = 1.0      # further multiplies the AdamW LR of the residual and x0 scalars
+    weight_decay: float = 0.28        # Muon weight decay at the reference batch and horizon (rescaled by the plan; cosine to 0)
+    decoupled_weight_decay: bool = False  # Muon's decay per step is wd x the LR without lr_scale and multipliers (else x its LR)
     warmup_steps: int | None = None   # steps of linear LR warm-up
-    warmdown_ratio: float = 0.65      # fraction of the steps, at the end, over which the LR falls linearly
+    warmdown_ratio: float = 0.65      # fraction of the steps, at the end, over which the LR falls linearly (momentum too)
     final_lr_frac: float = 0.05       # LR at the end of the warm-down, as a fraction of the peak
-    batched_optimizer: str = "muon"   # "adamw" puts the 3-D branch weights on AdamW (bring-up ablation)
-    adamw_matrix_lr: float = 0.002    # their AdamW LR then (untuned, used as given: not batch-scaled)
-    split_collect_blocks: str = "branch"  # Muon on split/collect per branch; "whole": one matrix each (ablation, 04_optim)
+    momentum_warmup_ratio: float = 0.1587  # fraction of the horizon over which Muon's momentum ramps 0.85 -> 0.97 (gpu: 400 steps)
+    schedule_horizon: int | None = None  # steps the momentum ramp and weight decay are fractions of (default: the run's; WSD: longest)
     seed: int = 0                     # model initialisation and data order
     run_dir: str | None = None        # default runs/adhoc/<tag>
     resume: bool = False              # continue from the newest intact checkpoint in run_dir/ckpt (settings must match)
@@ -81,11 +90,13 @@ class TrainArgs:
 class ArgsError(ValueError):
     "Train arguments that cannot make a run; the message names every offending field and its value."
 
-_CHOICES = dict(batched_optimizer=("muon", "adamw"), split_collect_blocks=("branch", "whole"))
+_LR_SCALES = ("lr_scale", "trunk_lr_scale", "split_lr_scale", "collect_lr_scale", "embedding_lr_scale", "value_embed_lr_scale",
+              "head_lr_scale", "scalar_lr_scale")
 _AT_LEAST = dict(depth=1, branches=1, width=1, head_dim=1, n_kv_head=1, seq_len=1, vocab_size=1, tokens=1, num_iterations=1,
-                 device_batch_size=1, total_batch_size=1, eval_tokens=1, matrix_lr=0, embedding_lr=0, unembedding_lr=0, scalar_lr=0, lr_scale=0, collect_lr_scale=0,
-                 weight_decay=0, warmup_steps=0, warmdown_ratio=0, final_lr_frac=0, adamw_matrix_lr=0, seed=0, stop_after=0)
-_AT_MOST = dict(warmdown_ratio=1, final_lr_frac=1)
+                 device_batch_size=1, total_batch_size=1, eval_tokens=1, matrix_lr=0, embedding_lr=0, unembedding_lr=0,
+                 scalar_lr=0, weight_decay=0, warmup_steps=0, warmdown_ratio=0, final_lr_frac=0, momentum_warmup_ratio=0,
+                 schedule_horizon=1, seed=0, stop_after=0, **dict.fromkeys(_LR_SCALES, 0))
+_AT_MOST = dict(warmdown_ratio=1, final_lr_frac=1, momentum_warmup_ratio=1)
 _KINDS = dict(int="an integer", float="a finite number", bool="True or False", str="a string")
 
 def _typed(f: dataclasses.Field, value):
@@ -102,7 +113,6 @@ def _typed(f: dataclasses.Field, value):
     lo, hi = _AT_LEAST.get(f.name), _AT_MOST.get(f.name)
     if (lo is not None and value < lo) or (hi is not None and value > hi):
         raise ArgsError(f"{f.name} must be {f'between {lo} and {hi}' if hi is not None else f'>= {lo}'}, got {value!r}")
-    if f.name in _CHOICES and value not in _CHOICES[f.name]: raise ArgsError(f"{f.name} must be one of {_CHOICES[f.name]}, got {value!r}")
     return value
 
 def resolve(args: TrainArgs) -> TrainArgs:
@@ -146,6 +156,14 @@ def reference_config(config: GPTConfig) -> GPTConfig:
     "The 12x1 baseline at the same width, context and vocabulary: the fixed reference for batch, LR and WD."
     return dataclasses.replace(config, n_layer=REF_DEPTH, n_branches=1, split_collect=False)
 
+def peak_lrs(a: TrainArgs, batch_lr_scale: float) -> dict:
+    "The LRs `optimizer_groups` takes: each reference LR x its group's multiplier x `lr_scale` x the batch correction."
+    s = batch_lr_scale * a.lr_scale
+    return dict(matrix_lr=a.matrix_lr * s * a.trunk_lr_scale, split_lr=a.matrix_lr * s * a.split_lr_scale,
+                collect_lr=a.matrix_lr * s * a.collect_lr_scale, embedding_lr=a.embedding_lr * s * a.embedding_lr_scale,
+                value_embed_lr=a.embedding_lr * s * a.value_embed_lr_scale, unembedding_lr=a.unembedding_lr * s * a.head_lr_scale,
+                scalar_lr=a.scalar_lr * s * a.scalar_lr_scale)
+
 def plan(a: TrainArgs, config: GPTConfig, world_size: int = 1) -> dict:
     "Steps, accumulation and the scaled hyper-parameters of a run; one clear error for an impossible budget."
     B, T = a.total_batch_size, a.seq_len
@@ -155,26 +173,58 @@ def plan(a: TrainArgs, config: GPTConfig, world_size: int = 1) -> dict:
     tokens = a.tokens if a.tokens is not None else d_ref
     steps = a.num_iterations if a.num_iterations is not None else tokens // B
     if steps < 1: raise ArgsError(f"token budget {tokens:,} is smaller than one step of total_batch_size={B:,} tokens")
+    horizon = a.schedule_horizon if a.schedule_horizon is not None else steps
+    if horizon < steps: raise ArgsError(f"schedule_horizon={horizon} is shorter than the run's {steps} steps")
     batch_lr_scale = (B / B_REF) ** 0.5
-    return dict(steps=steps, tokens=steps * B, grad_accum=B // per_fwdbwd, batch_lr_scale=batch_lr_scale,
-                weight_decay=a.weight_decay * batch_lr_scale * d_ref / (steps * B), d_ref=d_ref)
+    return dict(steps=steps, tokens=steps * B, grad_accum=B // per_fwdbwd, batch_lr_scale=batch_lr_scale, horizon=horizon,
+                momentum_warmup=round(a.momentum_warmup_ratio * horizon), lrs=peak_lrs(a, batch_lr_scale),
+                weight_decay=a.weight_decay * batch_lr_scale * d_ref / (horizon * B), d_ref=d_ref)
 
 # %% ../nbs/07a_args.ipynb #ac4c49a5
+MOMENTUM = (0.85, 0.97, 0.90)   # Muon's momentum: at step 0, after the ramp, at the end of the warm-down (the reference's)
+
 def lr_multiplier(it: int, steps: int, warmup: int = 40, warmdown_ratio: float = 0.65, final_frac: float = 0.05) -> float:
+    "The LR of update `it` as a fraction of the peak: linear warm-up, constant, linear warm-down to `final_frac`."
     warmdown = round(warmdown_ratio * steps)
     if it < warmup: return (it + 1) / warmup
     if it <= steps - warmdown: return 1.0
     p = (steps - it) / warmdown
     return p + (1 - p) * final_frac
 
-def muon_momentum(it: int, steps: int, warmdown_ratio: float = 0.65) -> float:
+def muon_momentum(it: int, steps: int, ramp: int = 400, warmdown_ratio: float = 0.65) -> float:
+    "Muon's momentum at update `it`: up over the first `ramp` updates, constant, down over the LR's warm-down (the lower wins)."
+    start, top, end = MOMENTUM
     warmdown = round(warmdown_ratio * steps)
-    if it < 400: return 0.85 + (0.97 - 0.85) * it / 400
-    if it >= steps - warmdown: return 0.97 + (0.90 - 0.97) * (it - (steps - warmdown)) / warmdown
-    return 0.97
+    up = start + (top - start) * min(1.0, it / ramp) if ramp > 0 else top
+    down = top + (end - top) * max(0.0, it - (steps - warmdown)) / warmdown if warmdown > 0 else top
+    return min(up, down)
 
-def muon_weight_decay(it: int, steps: int, wd: float) -> float:
-    return wd * 0.5 * (1 + math.cos(math.pi * it / steps))
+def muon_weight_decay(it: int, horizon: int, wd: float) -> float:
+    "Muon's weight decay at update `it`: cosine from `wd` to 0 over `horizon` updates."
+    return wd * 0.5 * (1 + math.cos(math.pi * it / horizon))
+
+# %% ../nbs/07a_args.ipynb #fl000004
+def build_optimizer(model: GPT, a: TrainArgs, p: dict) -> MuonAdamW:
+    """The run's `MuonAdamW`: every group at its peak LR of the plan (`p["lrs"]`), Muon at the plan's weight decay (divided
+    by the group's LR multiplier when decoupled), fused kernels when compiling on CUDA."""
+    groups = optimizer_groups(model, weight_decay=p["weight_decay"], **p["lrs"])
+    ref = a.matrix_lr * p["batch_lr_scale"]                        # a Muon group's LR at multiplier 1
+    for g in groups:
+        if g["kind"] != "muon": continue
+        m = g["initial_lr"] / ref if ref > 0 else 1.0
+        g["decay_scale"] = (1 / m if m > 0 else 0.0) if a.decoupled_weight_decay else 1.0
+    return MuonAdamW(groups, compile=bool(a.compile) and model.lm_head.weight.device.type == "cuda")
+
+def apply_schedule(opt: MuonAdamW, step: int, a: TrainArgs, p: dict) -> dict:
+    "Set every group's LR, each Muon group's momentum and weight decay, for update `step`; returns them for the log."
+    lrm = lr_multiplier(step, p["steps"], a.warmup_steps, a.warmdown_ratio, a.final_lr_frac)
+    momentum = muon_momentum(step, p["steps"], p["momentum_warmup"], a.warmdown_ratio)
+    wd = muon_weight_decay(step, p["horizon"], p["weight_decay"])
+    for g in opt.param_groups:
+        g["lr"] = g["initial_lr"] * lrm
+        if g["kind"] == "muon": g["momentum"], g["weight_decay"] = momentum, wd * g.get("decay_scale", 1.0)
+    trunk = next(g for g in opt.param_groups if g["kind"] == "muon")   # the trunk's groups come first
+    return dict(lrm=lrm, lr=trunk["lr"], momentum=momentum, muon_wd=wd)
 
 # %% ../nbs/07a_args.ipynb #79d17b70
 def _parse_bool(s: str) -> bool:

@@ -231,38 +231,40 @@ class MuonAdamW(torch.optim.Optimizer):
 
 # %% ../nbs/04_optim.ipynb #3d606b5a
 def optimizer_groups(model: nn.Module, unembedding_lr: float = 0.008, embedding_lr: float = 0.3, matrix_lr: float = 0.02,
-                     weight_decay: float = 0.0, scalar_lr: float = 0.5, batched_optimizer: str = "muon",
-                     split_collect_blocks: str = "branch", adamw_matrix_lr: float = 0.002, collect_lr: float | None = None) -> list[dict]:
-    "`MuonAdamW` groups for a (branched) GPT, from the modules that own the parameters (the table in the optim docs)."
-    if batched_optimizer not in ("muon", "adamw"): raise ValueError(f"batched_optimizer must be 'muon' or 'adamw', got {batched_optimizer!r}")
-    if split_collect_blocks not in ("branch", "whole"):
-        raise ValueError(f"split_collect_blocks must be 'branch' or 'whole', got {split_collect_blocks!r}")
+                     weight_decay: float = 0.0, scalar_lr: float = 0.5, value_embed_lr: float | None = None,
+                     split_lr: float | None = None, collect_lr: float | None = None) -> list[dict]:
+    """`MuonAdamW` groups for a (branched) GPT, from the modules that own the parameters (the table in the optim docs).
+    `value_embed_lr`, `split_lr`, `collect_lr`: None takes `embedding_lr`, `matrix_lr`; a split or collect LR other than
+    `matrix_lr` puts that matrix in a Muon group of its own."""
     C = model.transformer.wte.weight.shape[1]
     dm = (C / 768) ** -0.5
     scalars = lambda name: [getattr(model, name)] if getattr(model, name, None) is not None else []
     adamw = dict(lm_head=[model.lm_head.weight], wte=[model.transformer.wte.weight], ve=list(model.value_embeds.parameters()),
-                 resid=scalars("resid_lambdas"), x0=scalars("x0_lambdas"), batched=[])
+                 resid=scalars("resid_lambdas"), x0=scalars("x0_lambdas"))
+    muon_lr = dict(muon=matrix_lr, split=matrix_lr if split_lr is None else split_lr,
+                   collect=matrix_lr if collect_lr is None else collect_lr)
     muon = {}                                                    # (name, (O,I)) -> list of (param, blocks)
     for m in model.transformer.h.modules():
-        if isinstance(m, BatchedLinear) and batched_optimizer == "adamw": adamw["batched"].append(m.weight)
-        elif isinstance(m, (Linear, BatchedLinear)): muon.setdefault(("muon", tuple(m.weight.shape[-2:])), []).append((m.weight, "rows"))
+        if isinstance(m, (Linear, BatchedLinear)): muon.setdefault(("muon", tuple(m.weight.shape[-2:])), []).append((m.weight, "rows"))
     if model.branched:                                           # split (R*C,C): R row blocks; collect (C,R*C): R column blocks
-        for lin, blocks in ((model.linear_in, "rows"), (model.linear_out, "cols")):
-            whole = split_collect_blocks == "whole"
-            name = "collect" if lin is model.linear_out and collect_lr is not None else "muon"   # its own LR: its own group
-            muon.setdefault((name, tuple(lin.weight.shape) if whole else (C, C)), []).append((lin.weight, "rows" if whole else blocks))
+        for name, lin, blocks in (("split", model.linear_in, "rows"), ("collect", model.linear_out, "cols")):
+            if muon_lr[name] == matrix_lr: name = "muon"         # its own LR: its own group
+            muon.setdefault((name, (C, C)), []).append((lin.weight, blocks))
     names = {p: n for n, p in model.named_parameters()}
     grouped = {p for v in adamw.values() for p in v} | {p for v in muon.values() for p, _ in v}
     for n, p in model.named_parameters():
         if p not in grouped: raise ValueError(f"parameter {n} of shape {tuple(p.shape)} has no optimizer group")
+    ve_lr = embedding_lr if value_embed_lr is None else value_embed_lr
     hp = dict(lm_head=(unembedding_lr * dm, (0.8, 0.96), 0.01), wte=(embedding_lr * dm, (0.8, 0.995), 0.001),
-              ve=(embedding_lr * dm * 0.5, (0.8, 0.995), 0.01), resid=(scalar_lr * 0.01, (0.8, 0.95), 0.05),
-              x0=(scalar_lr, (0.96, 0.95), 0.0), batched=(adamw_matrix_lr, (0.8, 0.95), 0.0))
+              ve=(ve_lr * dm * 0.5, (0.8, 0.995), 0.01), resid=(scalar_lr * 0.01, (0.8, 0.95), 0.05),
+              x0=(scalar_lr, (0.96, 0.95), 0.0))
     groups = [dict(kind="adamw", name=k, names=[names[p] for p in v], params=v, lr=hp[k][0], betas=hp[k][1], eps=1e-10,
                    weight_decay=hp[k][2]) for k, v in adamw.items() if v]
-    for name, shape in sorted(muon, key=lambda k: (k[0] == "collect", k[1])):
+    order = dict(muon=0, split=1, collect=2)
+    for name, shape in sorted(muon, key=lambda k: (order[k[0]], k[1])):
         v = muon[name, shape]
-        groups.append(dict(kind="muon", name=f"{name}{shape}", names=[names[p] for p, _ in v], params=[p for p, _ in v], shape=shape,
-                           blocks=[b for _, b in v], lr=collect_lr if name == "collect" else matrix_lr, momentum=0.95, ns_steps=5, beta2=0.9, weight_decay=weight_decay))
+        groups.append(dict(kind="muon", name=f"{name}{shape}", names=[names[p] for p, _ in v], params=[p for p, _ in v],
+                           shape=shape, blocks=[b for _, b in v], lr=muon_lr[name], momentum=0.95, ns_steps=5, beta2=0.9,
+                           weight_decay=weight_decay))
     for g in groups: g["initial_lr"] = g["lr"]
     return groups

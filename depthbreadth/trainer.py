@@ -6,7 +6,7 @@ Docs: https://depthbreadth.github.io/depthbreadth/trainer.html.md"""
 
 # %% ../nbs/08_trainer.ipynb #40dca784
 from __future__ import annotations
-import contextlib, dataclasses, difflib, json, math, os, sys, time
+import contextlib, dataclasses, difflib, json, math, os, re, shutil, sys, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import torch
@@ -15,7 +15,7 @@ from tqdm import tqdm
 from .runtime import raise_compile_limit, init_distributed, sync, peak_flops, peak_memory_mb, versions, git_commit, device_name
 from .corpus import CorpusError
 from .config import GPTConfig, ConfigError, run_tag
-from .args import TrainArgs, ArgsError, resolve, model_config, plan, lr_multiplier, muon_momentum, muon_weight_decay, cli_parser
+from .args import TrainArgs, ArgsError, resolve, model_config, plan, build_optimizer, apply_schedule, cli_parser
 from .model import GPT, build_model
 from .attention import backend_status, backend_line
 from .optim import MuonAdamW, optimizer_groups
@@ -24,31 +24,9 @@ from .checkpoint import (CheckpointError, CheckpointDamaged, save_checkpoint, lo
                                      set_rng_states, write_json, strict_dumps, clean_temporaries, nonfinite_tensors)
 
 # %% auto #0
-__all__ = ['COMPILE_GRAPHS', 'RESUME_FREE_FIELDS', 'USER_ERRORS', 'build_optimizer', 'apply_schedule', 'compile_model',
+__all__ = ['COMPILE_GRAPHS', 'RESUME_FREE_FIELDS', 'LEGACY_FIELDS', 'REMOVED_FIELDS', 'USER_ERRORS', 'compile_model',
            'keep_large_buffers', 'all_finite', 'configure_process', 'RunResult', 'RunState', 'changed_settings',
-           'start_run', 'params_finite', 'train_step', 'evaluate_run', 'summarize', 'train', 'main']
-
-# %% ../nbs/08_trainer.ipynb #e7b9c26b
-def build_optimizer(model: GPT, a: TrainArgs, p: dict) -> MuonAdamW:
-    """The run's `MuonAdamW`: LRs x `lr_scale` x the plan's batch correction (the collect's x `collect_lr_scale` too), the plan's
-    weight decay, fused kernels when compiling on CUDA."""
-    s = p["batch_lr_scale"] * a.lr_scale
-    groups = optimizer_groups(model, unembedding_lr=a.unembedding_lr * s, embedding_lr=a.embedding_lr * s, matrix_lr=a.matrix_lr * s,
-                              weight_decay=p["weight_decay"], scalar_lr=a.scalar_lr * s, batched_optimizer=a.batched_optimizer,
-                              split_collect_blocks=a.split_collect_blocks, adamw_matrix_lr=a.adamw_matrix_lr * a.lr_scale,
-                              collect_lr=a.matrix_lr * s * a.collect_lr_scale if a.collect_lr_scale != 1 else None)
-    return MuonAdamW(groups, compile=bool(a.compile) and model.lm_head.weight.device.type == "cuda")
-
-def apply_schedule(opt: MuonAdamW, step: int, a: TrainArgs, p: dict) -> float:
-    "Set every group's LR (and each Muon group's momentum and weight decay) for `step`; returns the LR multiplier."
-    steps = p["steps"]
-    lrm = lr_multiplier(step, steps, a.warmup_steps, a.warmdown_ratio, a.final_lr_frac)
-    for g in opt.param_groups:
-        g["lr"] = g["initial_lr"] * lrm
-        if g["kind"] == "muon":
-            g["momentum"] = muon_momentum(step, steps, a.warmdown_ratio)
-            g["weight_decay"] = muon_weight_decay(step, steps, p["weight_decay"])
-    return lrm
+           'start_run', 'params_finite', 'train_step', 'evaluate_run', 'summarize', 'train', 'branch_run', 'main']
 
 # %% ../nbs/08_trainer.ipynb #891859c4
 COMPILE_GRAPHS = 64   # graphs dynamo may keep per function; every config's graph is one of `GPT.forward`'s
@@ -161,9 +139,20 @@ def _log(rank, msg):
 RESUME_FREE_FIELDS = ("run_dir", "resume", "overwrite", "resume_changed", "save_every", "stop_after", "eval_every", "log_every",
                       "progress", "device", "compile", "preset", "allow_param_mismatch")  # a resume may change these without saying so
 
+# fields added since the first checkpoints: the value that trains as a checkpoint without the field did (None: no value does)
+LEGACY_FIELDS = dict(trunk_lr_scale=1.0, split_lr_scale=1.0, embedding_lr_scale=1.0, value_embed_lr_scale=1.0, head_lr_scale=1.0,
+                     scalar_lr_scale=1.0, decoupled_weight_decay=False, schedule_horizon=None, momentum_warmup_ratio="a fixed 400-step ramp")
+REMOVED_FIELDS = dict(batched_optimizer="muon", adamw_matrix_lr=0.002, split_collect_blocks="branch")  # the value the code keeps
+
 def changed_settings(saved: dict, a: TrainArgs) -> dict:
-    "Fields outside `RESUME_FREE_FIELDS` whose value in `a` differs from a checkpoint's saved `train_args`: name -> (saved, now)."
-    return {k: (saved[k], v) for k, v in asdict(a).items() if k not in RESUME_FREE_FIELDS and k in saved and saved[k] != v}
+    """Fields outside `RESUME_FREE_FIELDS` whose value in `a` differs from a checkpoint's saved `train_args`: name -> (saved, now).
+    A field the checkpoint predates counts as its `LEGACY_FIELDS` value; a removed field saved at another value, as changed."""
+    now = asdict(a)
+    changed = {k: (saved[k], v) for k, v in now.items() if k not in RESUME_FREE_FIELDS and k in saved and saved[k] != v}
+    if saved:
+        changed |= {k: (old, now[k]) for k, old in LEGACY_FIELDS.items() if k not in saved and old != now[k]}
+        changed |= {k: (v, "removed") for k, v in saved.items() if k in REMOVED_FIELDS and v != REMOVED_FIELDS[k]}
+    return changed
 
 def _check_settings(run: RunState, meta: dict) -> dict:
     "The trajectory changes this resume makes, all of them named in `resume_changed`; one `ArgsError` listing the others."
@@ -281,7 +270,7 @@ def train_step(run: RunState, step: int) -> dict | None:
     if not finite:
         bad = [n for n, q in run.model.named_parameters() if q.grad is not None and not torch.isfinite(q.grad).all()]
         return _mark_unstable(run, step, f"non-finite loss or gradient at step {step}", dict(loss=loss_sum.item() / p["grad_accum"], nonfinite_grads=bad))
-    lrm = apply_schedule(run.opt, step, a, p)
+    schedule = apply_schedule(run.opt, step, a, p)               # lrm, lr, momentum, muon_wd: logged as set
     run.opt.step()
     run.model.zero_grad(set_to_none=True)
     loss_total, params_ok = torch.stack([loss_sum, params_finite(run.model).to(loss_sum.dtype)]).tolist()   # one host transfer for both
@@ -298,7 +287,7 @@ def train_step(run: RunState, step: int) -> dict | None:
     run.loop["smooth_loss"] = 0.9 * run.loop["smooth_loss"] + 0.1 * train_loss
     tok_s = a.total_batch_size / dt
     return dict(step=step + 1, tokens=(step + 1) * a.total_batch_size, loss=train_loss,
-                smooth_loss=run.loop["smooth_loss"] / (1 - 0.9 ** (step + 1)), lrm=lrm, lr=a.matrix_lr * p["batch_lr_scale"] * a.lr_scale * lrm,
+                smooth_loss=run.loop["smooth_loss"] / (1 - 0.9 ** (step + 1)), **schedule,
                 dt=dt, tok_per_sec=tok_s, mfu=100 * run.flops_per_token * tok_s / (run.peak * run.world), peak_mem_mb=peak_memory_mb(run.device))
 
 # %% ../nbs/08_trainer.ipynb #69c92367
@@ -339,6 +328,7 @@ def summarize(run: RunState, wall_time: float) -> dict:
     spent = dict(compile=sum(max(0.0, dt - step_s) for _, dt in run.loop["first_steps"]),
                  **{k: run.loop[f"{k}_time"] for k in ("loader", "eval", "checkpoint", "log")})
     return dict(tag=run.tag, status=run.status, reason=run.reason, config=run.config.to_dict(), train_args=asdict(run.a), plan=run.plan,
+                group_lrs={g["name"]: g["initial_lr"] for g in run.opt.param_groups},
                 world_size=run.world, params=run.model.num_scaling_params(), trunk_matrix_params=run.model.trunk_matrix_params(),
                 flops_per_token=run.flops_per_token, attention=backend_status(),
                 steps_done=steps[-1]["step"] if steps else 0, tokens_done=steps[-1]["tokens"] if steps else 0,
@@ -413,6 +403,21 @@ def train(args: TrainArgs | None = None, **kwargs) -> RunResult:
     summary = summarize(run, time.perf_counter() - t_run)
     if run.rank == 0 and run.status != "stopped": write_json(run.run_dir / "summary.json", summary)
     return RunResult(run.run_dir, summary, run.metrics)
+
+# %% ../nbs/08_trainer.ipynb #fl000007
+def branch_run(source: str | Path, step: int, run_dir: str | Path) -> Path:
+    """A new run directory `run_dir` holding `source`'s checkpoint at `step` and its metrics rows up to `step`: resumed
+    with another `num_iterations` (named in `resume_changed`), it is the decay of a budget branched from a stable phase."""
+    src, dst = Path(source), Path(run_dir)
+    if step not in (have := checkpoint_steps(src / "ckpt")): raise CheckpointError(f"{src / 'ckpt'} has no checkpoint at step {step} (have {have})")
+    if (dst / "metrics.jsonl").exists() or (dst / "summary.json").exists() or checkpoint_steps(dst / "ckpt"):
+        raise FileExistsError(f"run directory {dst} already holds a run; branch into a new one")
+    (dst / "ckpt").mkdir(parents=True, exist_ok=True)
+    for f in (src / "ckpt").iterdir():
+        if re.fullmatch(rf"(model_{step:06d}\.pt|meta_{step:06d}\.json|state_{step:06d}_rank\d+\.pt)", f.name): shutil.copy2(f, dst / "ckpt")
+    rows = _read_metrics(src / "metrics.jsonl", step)
+    (dst / "metrics.jsonl").write_text("".join(strict_dumps(r) + "\n" for r in rows))
+    return dst
 
 # %% ../nbs/08_trainer.ipynb #79d17b70
 USER_ERRORS = (ValueError, FileExistsError, CorpusError)   # bad arguments, config, checkpoint or corpus; an occupied run directory

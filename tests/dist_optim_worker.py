@@ -37,7 +37,11 @@ def batches(cfg: dict = CFG, n_global: int = N_GLOBAL, steps: int = STEPS) -> li
     g = torch.Generator().manual_seed(1234)
     return [torch.randint(cfg["vocab_size"], (n_global, cfg["sequence_len"] + 1), generator=g) for _ in range(steps)]
 
-def train(batched_optimizer: str = "muon", micro_batches: int = 1, resume_at: int | None = None, save_dir: Path | None = None,
+# "muon": every group at its default LR; "groups": split, collect and value embeddings at LRs of their own, so the split
+# and the collect are Muon stacks of their own (3 or 10 matrices: uneven over the ranks)
+MODES = {"muon": {}, "groups": dict(split_lr=0.01, collect_lr=0.005, value_embed_lr=0.6)}
+
+def train(mode: str = "muon", micro_batches: int = 1, resume_at: int | None = None, save_dir: Path | None = None,
           setup: str = "3x3"):
     """Final parameters and the optimizer. One process may split each global batch into `micro_batches` accumulated
     parts (loss / micro_batches each), as the ranks do; with `resume_at` the optimizer goes through a file after that step."""
@@ -45,7 +49,7 @@ def train(batched_optimizer: str = "muon", micro_batches: int = 1, resume_at: in
     cfg, n_global, steps = SETUPS[setup]
     torch.manual_seed(0)
     model = build_model(GPTConfig(**cfg))
-    make = lambda: MuonAdamW(_with_eps(optimizer_groups(model, weight_decay=0.2, batched_optimizer=batched_optimizer), ADAMW_EPS[setup]))
+    make = lambda: MuonAdamW(_with_eps(optimizer_groups(model, weight_decay=0.2, **MODES[mode]), ADAMW_EPS[setup]))
     opt, per = make(), n_global // world
     for i, b in enumerate(batches(cfg, n_global, steps)):
         for m in (b[rank * per:(rank + 1) * per]).chunk(micro_batches):
@@ -71,7 +75,7 @@ if __name__ == "__main__":
     res = {}
     res["muon"], opt = train("muon", setup=setup)
     res["state_shapes"] = state_shapes(opt)
-    res["adamw"], _ = train("adamw", setup=setup)
+    res["groups"], _ = train("groups", setup=setup)
     res["muon_resumed"], _ = train("muon", resume_at=SETUPS[setup][2] // 2, save_dir=out, setup=setup)
     res["world"] = world
     torch.save(res, out / f"rank{rank}.pt")

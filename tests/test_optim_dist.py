@@ -24,7 +24,7 @@ def test_torchrun_two_ranks_match_one_process(tmp_path):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)                                  # as the ranks: same kernels, same summation order
     try:
-        ref = {mode: worker.train(mode, micro_batches=2)[0] for mode in ("muon", "adamw")}
+        ref = {mode: worker.train(mode, micro_batches=2)[0] for mode in ("muon", "groups")}
         whole = worker.train("muon")[0]
     finally: torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -36,7 +36,7 @@ def test_torchrun_two_ranks_match_one_process(tmp_path):
     for rank in (0, 1):
         res = torch.load(tmp_path / f"rank{rank}.pt")
         assert res["world"] == 2
-        for mode in ("muon", "adamw"):
+        for mode in ("muon", "groups"):
             d = max_diff(res[mode], ref[mode])
             assert d <= 1e-5, f"rank {rank}, {mode}: max |param - single-process param| = {d:.3g}"
         assert max_diff(res["muon_resumed"], res["muon"]) <= 1e-6  # the per-rank optimizer file resumes exactly
@@ -54,7 +54,7 @@ def test_torchrun_three_ranks_1x10(tmp_path):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        runs = {mode: worker.train(mode, micro_batches=3, setup="1x10") for mode in ("muon", "adamw")}  # (params, optimizer)
+        runs = {mode: worker.train(mode, micro_batches=3, setup="1x10") for mode in ("muon", "groups")}  # (params, optimizer)
     finally: torch.set_num_threads(threads)
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, out[-3000:] + err[-6000:]
@@ -68,7 +68,7 @@ def test_torchrun_three_ranks_1x10(tmp_path):
     for rank in (0, 1, 2):
         res = torch.load(tmp_path / f"rank{rank}.pt")
         assert res["world"] == 3
-        for mode in ("muon", "adamw"):
+        for mode in ("muon", "groups"):
             d = max_diff(res[mode], ref[mode])
             assert d <= 1e-5, f"rank {rank}, {mode}: max |param - single-process param| = {d:.3g}"
         assert max_diff(res["muon_resumed"], res["muon"]) <= 1e-6
