@@ -38,7 +38,7 @@ def strict_dumps(obj, **kwargs) -> str:
     return json.dumps(json_safe(obj), allow_nan=False, default=str, **kwargs)
 
 class _Recorded:
-    "A file whose last write error is kept: `torch.save` reports one as a RuntimeError ('unexpected pos') without the OS error."
+    "A file that keeps its last write error: `torch.save` reports one as a RuntimeError ('unexpected pos'), errno lost."
     def __init__(self, f): self.f, self.error = f, None
     def write(self, b):
         try: return self.f.write(b)
@@ -46,8 +46,9 @@ class _Recorded:
     def flush(self): return self.f.flush()
 
 def _atomic_write(path: Path, write, needed: int | None = None):
-    """Call `write(file)` on a temporary file, then rename it onto `path`: readers never see a half-written file. A write that
-    fails removes its temporary and raises one `WriteError` naming the path, the reason, the bytes `needed` and free."""
+    """Call `write(file)` on a temporary file, then rename it onto `path`: readers never see a half-written file. A
+    write that fails removes its temporary and raises one `WriteError` naming the path, the reason, the bytes `needed`
+    and free."""
     tmp = out = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,7 +100,7 @@ def set_rng_states(states: dict):
 
 # %% ../nbs/06_checkpoint.ipynb #f2429721
 def checkpoint_bytes(obj) -> int:
-    "Bytes of the tensor storages in `obj` (nested dicts, lists, tuples), each counted once: a checkpoint's size less its headers."
+    "Bytes of the tensor storages in `obj` (nested dicts, lists, tuples), each counted once: a checkpoint less its headers."
     seen, stack, total = set(), [obj], 0
     while stack:
         o = stack.pop()
@@ -123,10 +124,10 @@ def save_checkpoint(ckpt_dir, step: int, model, optimizer=None, loader_state: di
                               + (f" and {len(bad) - 8} more" if len(bad) > 8 else ""))
     model_path, state_path, meta_path = _files(ckpt_dir, step, rank)
     state = dict(optimizer=optimizer.state_dict() if optimizer is not None else None, loader=loader_state, rng=rng_states())
-    needed = (checkpoint_bytes(weights) if rank == 0 else 0) + checkpoint_bytes(state) + 2**20   # + headers, pickles, metadata
+    needed = (checkpoint_bytes(weights) if rank == 0 else 0) + checkpoint_bytes(state) + 2**20   # + headers, metadata
     if needed > (free := free_bytes(ckpt_dir)):
-        raise WriteError(f"not enough space to write checkpoint step {step} to {ckpt_dir}: about {needed:,} bytes needed, {free:,} "
-                         "bytes free there (keep_checkpoints prunes older checkpoints; nothing was written)")
+        raise WriteError(f"not enough space to write checkpoint step {step} to {ckpt_dir}: about {needed:,} bytes needed, "
+                         f"{free:,} bytes free there (keep_checkpoints prunes older checkpoints; nothing was written)")
     mine = [meta_path, model_path, state_path] if rank == 0 else [state_path]
     try:
         if rank == 0: meta_path.unlink(missing_ok=True)     # rewriting a step: never an old metadata over new files
@@ -135,8 +136,8 @@ def save_checkpoint(ckpt_dir, step: int, model, optimizer=None, loader_state: di
         if barrier is not None: barrier()
         if rank == 0:
             written = [model_path] + [_files(ckpt_dir, step, r)[1] for r in range(world_size)]
-            full = dict(format=FORMAT, step=step, world_size=world_size, model_config=model.config.to_dict(), **(meta or {}),
-                        files={p.name: file_digest(p) for p in written if p.exists()})
+            full = dict(format=FORMAT, step=step, world_size=world_size, model_config=model.config.to_dict(),
+                        **(meta or {}), files={p.name: file_digest(p) for p in written if p.exists()})
             full["meta_sha256"] = _meta_hash(full)
             write_json(meta_path, full)
             _verify(ckpt_dir, step)
@@ -146,10 +147,11 @@ def save_checkpoint(ckpt_dir, step: int, model, optimizer=None, loader_state: di
     return meta_path
 
 def _verify(ckpt_dir: Path, step: int):
-    "The metadata of `step` reads back intact and every file it records has the recorded size; `CheckpointDamaged` otherwise."
+    "The metadata of `step` reads back intact and each file it records has the recorded size; else `CheckpointDamaged`."
     for name, rec in load_meta(ckpt_dir, step)["files"].items():
         if (got := (ckpt_dir / name).stat().st_size) != rec["bytes"]:
-            raise CheckpointDamaged(f"checkpoint file {ckpt_dir / name} reads back as {got:,} bytes, {rec['bytes']:,} were written")
+            raise CheckpointDamaged(f"checkpoint file {ckpt_dir / name} reads back as {got:,} bytes, "
+                                    f"{rec['bytes']:,} were written")
 
 def checkpoint_steps(ckpt_dir) -> list[int]:
     "Steps with a complete checkpoint (its metadata exists), ascending."
@@ -222,5 +224,6 @@ def prune_checkpoints(ckpt_dir, keep: int) -> list[int]:
     gone = [s for s in steps if s < oldest_kept]
     for s in gone: _files(ckpt_dir, s, 0)[2].unlink(missing_ok=True)
     for p in ckpt_dir.iterdir():
-        if (m := re.fullmatch(r"(?:model|state)_(\d{6})(?:_rank\d+)?\.pt", p.name)) and int(m.group(1)) < oldest_kept: p.unlink(missing_ok=True)
+        m = re.fullmatch(r"(?:model|state)_(\d{6})(?:_rank\d+)?\.pt", p.name)
+        if m and int(m.group(1)) < oldest_kept: p.unlink(missing_ok=True)
     return gone

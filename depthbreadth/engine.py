@@ -164,7 +164,7 @@ def samples_from_run(run_dir, prompts: list[str], max_tokens: int = 16, step: in
 
 # %% ../nbs/07_engine.ipynb #acfba992
 def sample_cli(argv=None) -> int:
-    "`depthbreadth-sample RUN_DIR --prompt TEXT`: print samples from a run's latest checkpoint; an error is one line, exit 2."
+    "`depthbreadth-sample RUN_DIR --prompt TEXT`: print samples of a run's latest checkpoint; an error: one line, exit 2."
     p = argparse.ArgumentParser(prog="depthbreadth-sample", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                                 description="Sample from the latest checkpoint of a run directory (e.g. runs/adhoc/d2b6) through the KV-cache engine.")
     p.add_argument("run_dir", help="a run directory with checkpoints in ckpt/ (train or depthbreadth-train writes them)")
@@ -176,10 +176,11 @@ def sample_cli(argv=None) -> int:
     p.add_argument("--num-samples", type=int, default=1, help="independent samples of the prompt")
     p.add_argument("--step", type=int, default=None, help="checkpoint step (default: %(default)s, i.e. the latest)")
     p.add_argument("--device", default=None, help="cpu, cuda, ... (default: %(default)s, i.e. cuda when available, else cpu)")
-    p.add_argument("--debug", action="store_true", help="on an error, show the traceback instead of one line (also DEPTHBREADTH_DEBUG=1)")
+    p.add_argument("--debug", action="store_true",
+                   help="on an error, show the traceback instead of one line (also DEPTHBREADTH_DEBUG=1)")
     a = p.parse_args(argv)
     try: model, tok = model_and_tokenizer(a.run_dir, a.step, a.device)
-    except (ValueError, OSError, CorpusError) as e:   # a missing, damaged or foreign checkpoint; no tokenizer; unreadable files
+    except (ValueError, OSError, CorpusError) as e:   # a missing, damaged or foreign checkpoint; no tokenizer; no access
         if a.debug or os.environ.get("DEPTHBREADTH_DEBUG", "") not in ("", "0"): raise
         print(f"depthbreadth-sample: error: {e} (--debug for the traceback)", file=sys.stderr)
         return 2

@@ -116,7 +116,7 @@ def git_commit(path=None) -> str | None:
 
 # %% ../nbs/00_runtime.ipynb #57a2dce4
 class WriteError(OSError):
-    "A file that could not be written (no space, no permission, read-only): the message names it, the bytes needed and free."
+    "A file that could not be written (no space, no permission, read-only); the message names it, the bytes needed, free."
 
 def free_bytes(path) -> int:
     "Bytes this user may still write on the file system holding `path` (or its nearest existing parent folder)."
@@ -125,7 +125,7 @@ def free_bytes(path) -> int:
     return shutil.disk_usage(p).free
 
 def write_error(path, e: OSError, needed: int | None = None) -> WriteError:
-    "`e`, raised while writing `path`, as one `WriteError` line: the path, the reason, the bytes needed (if known) and free."
+    "`e`, raised writing `path`, as one `WriteError` line: the path, the reason, the bytes needed (if known) and free."
     try: free = f"{free_bytes(path):,} bytes free there"
     except OSError: free = "free space unknown"
     err = WriteError(f"cannot write {path}: {e.strerror or e} ({f'{needed:,} bytes needed, ' if needed else ''}{free})")
@@ -145,8 +145,9 @@ def _holder(f) -> str:
     return "unknown"
 
 def lock_dir(directory, name: str = ".lock"):
-    """Hold an exclusive lock on `directory` (its file `name`, which records this pid) until the returned file is closed or
-    the process ends. A directory another process holds is one `DirectoryBusy`; one that cannot be written, a `WriteError`."""
+    """Hold an exclusive lock on `directory` (its file `name`, which records this pid) until the returned file is closed
+    or the process ends. A directory another process holds is one `DirectoryBusy`; one that cannot be written, a
+    `WriteError`."""
     directory = Path(directory)
     path = directory / name
     try:
@@ -157,14 +158,15 @@ def lock_dir(directory, name: str = ".lock"):
     except BlockingIOError:
         holder = _holder(f); f.close()
         raise DirectoryBusy(f"{directory} is in use by another run (pid {holder}, which holds {path}); two runs in one "
-                            "directory would mix their metrics and checkpoints: wait for it to end or choose another directory") from None
+                            "directory would mix their metrics and checkpoints: wait for it to end or choose another "
+                            "directory") from None
     try: f.seek(0); f.truncate(); f.write(f"{os.getpid()}\n"); f.flush()
     except OSError: pass                            # the lock holds without the pid; a refusal then says "unknown"
     return f
 
 # %% ../nbs/00_runtime.ipynb #7ef4e763
 class StopSignals:
-    "While inside: the first SIGTERM or SIGINT is recorded in `signum` for the caller to stop cleanly; a second acts at once."
+    "While inside: the first SIGTERM or SIGINT is kept in `signum` for the caller to stop cleanly; a second acts at once."
     SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
     def __init__(self): self.signum, self._before = None, {}
@@ -175,7 +177,7 @@ class StopSignals:
         return self
 
     def _handle(self, signum, frame):
-        if self.signum is None: self.signum = signum; return     # no printing here: the interrupted code may be printing
+        if self.signum is None: self.signum = signum; return     # no printing: the interrupted code may be printing
         self.__exit__(); signal.raise_signal(signum)             # the second: the handler from before, now
 
     def __exit__(self, *exc):

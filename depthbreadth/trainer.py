@@ -12,8 +12,8 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 from tqdm import tqdm
-from .runtime import (raise_compile_limit, init_distributed, sync, peak_flops, peak_memory_mb, versions, git_commit, device_name,
-                                  lock_dir, write_error, StopSignals)
+from .runtime import (raise_compile_limit, init_distributed, sync, peak_flops, peak_memory_mb, versions, git_commit,
+                                  device_name, lock_dir, write_error, StopSignals)
 from .corpus import CorpusError
 from .config import GPTConfig, ConfigError, run_tag
 from .args import TrainArgs, ArgsError, resolve, model_config, plan, lr_multiplier, muon_momentum, muon_weight_decay, cli_parser
@@ -116,7 +116,7 @@ def _prepare_run_dir(run_dir: Path, a: TrainArgs) -> list[Path]:
     return clean_temporaries(run_dir) + clean_temporaries(run_dir / "ckpt")
 
 def _write_text(path: Path, text: str, mode: str = "w") -> None:
-    "Write (mode 'w') or append (mode 'a') `text`; a fault is one `WriteError` naming the path and the bytes needed and free."
+    "Write (mode 'w') or append (mode 'a') `text`; a fault is one `WriteError` naming the path, the bytes needed and free."
     try:
         with open(path, mode) as f: f.write(text)
     except OSError as e: raise write_error(path, e, len(text.encode())) from e
@@ -163,14 +163,15 @@ class RunState:
     status: str = "complete"          # complete | stopped | unstable | interrupted
     reason: str | None = None
     signal: int | None = None         # the signal that interrupted it
-    lock: object | None = None        # rank 0: the open lock file of run_dir (`runtime.lock_dir`), held until the run ends
+    lock: object | None = None        # rank 0: run_dir's open lock file (`runtime.lock_dir`), held until the run ends
 
 # %% ../nbs/08_trainer.ipynb #e090824f
 def _log(rank, msg):
     if rank == 0: tqdm.write(msg) if sys.stdout.isatty() else print(msg, flush=True)
 
 RESUME_FREE_FIELDS = ("run_dir", "resume", "overwrite", "resume_changed", "save_every", "stop_after", "eval_every", "log_every",
-                      "progress", "device", "compile", "preset", "allow_param_mismatch", "keep_checkpoints")  # a resume may change these without saying so
+                      "progress", "device", "compile", "preset", "allow_param_mismatch",
+                      "keep_checkpoints")  # a resume may change these without saying so
 
 def changed_settings(saved: dict, a: TrainArgs) -> dict:
     "Fields outside `RESUME_FREE_FIELDS` whose value in `a` differs from a checkpoint's saved `train_args`: name -> (saved, now)."
@@ -226,22 +227,24 @@ def _resume(run: RunState) -> None:
                        + "".join(f"; checkpoint step {s} is damaged and was skipped, its files kept ({why})" for s, why in damaged))
     elif run.a.resume:
         orphans = sorted(p.name for p in (run.run_dir / "ckpt").glob("*.pt"))
-        _log(run.rank, f"resume: no complete checkpoint in {run.run_dir / 'ckpt'} (" + (f"{len(orphans)} checkpoint files without "
-             f"their metadata, e.g. {orphans[0]}, left by a killed save" if orphans else "none was written") + "): training starts from step 0")
+        found = (f"{len(orphans)} checkpoint files without their metadata, e.g. {orphans[0]}, left by a killed save"
+                 if orphans else "none was written")
+        _log(run.rank, f"resume: no complete checkpoint in {run.run_dir / 'ckpt'} ({found}): training starts from step 0")
     if run.rank == 0 and run.a.resume:   # the run is unfinished again until it writes its own summary
         for name in ("summary.json", "unstable.json"): (run.run_dir / name).unlink(missing_ok=True)
     run.metrics = _read_metrics(run.run_dir / "metrics.jsonl", run.start, log=lambda m: _log(run.rank, m))
     if run.rank == 0: _write_text(run.run_dir / "metrics.jsonl", "".join(strict_dumps(r) + "\n" for r in run.metrics))
 
 def start_run(a: TrainArgs) -> RunState:
-    """Everything a run needs (`a` resolved): process group, run directory (locked by rank 0 before anything in it is read
-    or written), seed, data, model, optimizer, loader, resumed state, MFU peak. A failure on the way releases the lock."""
+    """Everything a run needs (`a` resolved): process group, run directory (locked by rank 0 before anything in it is
+    read or written), seed, data, model, optimizer, loader, resumed state, MFU peak. A failure on the way releases the
+    lock."""
     rank, world, device = init_distributed(a.device)
     config = model_config(a)
     p = plan(a, config, world)
     tag = run_tag(a.depth, a.branches, split_collect=a.split_collect)
     run_dir = Path(a.run_dir or f"runs/adhoc/{tag}")
-    lock = lock_dir(run_dir) if rank == 0 else None   # every rank of a job writes one directory: rank 0 holds it for all
+    lock = lock_dir(run_dir) if rank == 0 else None   # the ranks of a job write one directory: rank 0 holds it for all
     try:
         if rank == 0 and (stale := _prepare_run_dir(run_dir, a)):
             _log(rank, f"removed {len(stale)} temporary files left by interrupted writes in {run_dir}")
@@ -251,11 +254,13 @@ def start_run(a: TrainArgs) -> RunState:
         configure_process(a, device)
         data = get_data(a.corpus, a.vocab_size, a.seq_len, val_tokens=a.eval_tokens, log=lambda m: _log(rank, m))
         if data.vocab_size != config.vocab_size:
-            raise ConfigError(f"tokenizer has {data.vocab_size} tokens but the config asks for vocab_size={config.vocab_size}")
+            raise ConfigError(f"tokenizer has {data.vocab_size} tokens but the config asks for "
+                              f"vocab_size={config.vocab_size}")
         model = build_model(config, device)
-        run = RunState(a=a, plan=p, config=config, tag=tag, run_dir=run_dir, rank=rank, world=world, device=device, data=data,
-                       model=model, opt=build_optimizer(model, a, p), flops_per_token=model.estimate_flops(), lock=lock,
-                       loader=data.train_loader(a.device_batch_size, seed=a.seed, rank=rank, world_size=world, device=device))
+        loader = data.train_loader(a.device_batch_size, seed=a.seed, rank=rank, world_size=world, device=device)
+        run = RunState(a=a, plan=p, config=config, tag=tag, run_dir=run_dir, rank=rank, world=world, device=device,
+                       data=data, model=model, opt=build_optimizer(model, a, p), loader=loader,
+                       flops_per_token=model.estimate_flops(), lock=lock)
         _resume(run)
         run.stepper = compile_model(model) if a.compile else model
         run.peak, run.peak_source = peak_flops(device)
@@ -343,12 +348,12 @@ def _emit(run: RunState, row: dict) -> None:
     if run.rank == 0: _write_text(run.run_dir / "metrics.jsonl", strict_dumps(row) + "\n", mode="a")
 
 def _checkpoint(run: RunState, step: int) -> None:
-    "Save the checkpoint of `step` (unless it is the one this run resumed from), then keep the newest `keep_checkpoints`."
+    "Save the checkpoint of `step` (unless it is the one this run resumed from); keep the newest `keep_checkpoints`."
     ckpt = run.run_dir / "ckpt"
     if step == run.start and step in checkpoint_steps(ckpt): return   # the state it holds is the state the run has
     save_checkpoint(ckpt, step, run.model, run.opt, run.loader.state_dict(), dict(loop_state=run.loop, train_args=asdict(run.a)),
                     rank=run.rank, world_size=run.world, barrier=dist.barrier if run.world > 1 else None)
-    if run.rank == 0: prune_checkpoints(ckpt, run.a.keep_checkpoints)   # after the save was verified: never the only one
+    if run.rank == 0: prune_checkpoints(ckpt, run.a.keep_checkpoints)   # after a verified save: never the only one
 
 # %% ../nbs/08_trainer.ipynb #51d4de9f
 def summarize(run: RunState, wall_time: float) -> dict:
@@ -409,7 +414,8 @@ def _signalled(run: RunState, stop: StopSignals) -> int | None:
     "The signal asking the run to stop, the same on every rank (the highest any rank received), or None."
     signum = stop.signum or 0
     if run.world > 1:
-        t = torch.tensor(float(signum), device=run.device); dist.all_reduce(t, op=dist.ReduceOp.MAX); signum = int(t.item())
+        t = torch.tensor(float(signum), device=run.device)
+        dist.all_reduce(t, op=dist.ReduceOp.MAX); signum = int(t.item())
     return signum or None
 
 def _loop(run: RunState, stop: StopSignals, t_run: float) -> None:
@@ -421,7 +427,8 @@ def _loop(run: RunState, stop: StopSignals, t_run: float) -> None:
             with _clocked(run, "checkpoint_time"): _checkpoint(run, step)
             name = signal.Signals(signum).name
             run.status, run.reason, run.signal = "interrupted", f"{name} at step {step}", signum
-            _log(run.rank, f"{name}: stopped at step {step} with a checkpoint; resume=True (--resume) continues the run exactly"); break
+            _log(run.rank, f"{name}: stopped at step {step} with a checkpoint; resume=True (--resume) continues the run exactly")
+            break
         last, stop_here = step == steps, a.stop_after is not None and step == a.stop_after
         if _evaluates(a, step, steps):
             with _clocked(run, "eval_time"): row = evaluate_run(run, step, by_half=last)
@@ -460,25 +467,26 @@ def train(args: TrainArgs | None = None, **kwargs) -> RunResult:
     return RunResult(run.run_dir, summary, run.metrics, signal=run.signal)
 
 # %% ../nbs/08_trainer.ipynb #79d17b70
-USER_ERRORS = (ValueError, OSError, CorpusError)   # bad arguments, config, checkpoint or corpus; an occupied run directory; write faults
+# bad arguments, config, checkpoint or corpus; a run directory that holds a run or is in use; a write that failed
+USER_ERRORS = (ValueError, OSError, CorpusError)
 
 def main(argv=None) -> int:
-    """`depthbreadth-train`: one run from flags. A user error prints one line `depthbreadth-train: error: ...` and exits 2 (under
-    torchrun the rank that fails prints it; an argument error, the same on every rank, only rank 0). A run interrupted by
-    SIGTERM or SIGINT exits with 128 + the signal's number (143, 130), as a process killed by it would."""
+    """`depthbreadth-train`: one run from flags. A user error prints one line `depthbreadth-train: error: ...` and exits
+    2 (under torchrun every rank that fails prints its own: torchrun may end the others before they print). A run
+    interrupted by SIGTERM or SIGINT exits with 128 + the signal's number (143, 130), as a process killed by it would."""
     ns = vars(cli_parser().parse_args(argv))
     debug = ns.pop("debug") or os.environ.get("DEPTHBREADTH_DEBUG", "") not in ("", "0")
     rank = int(os.environ.get("RANK", "0"))
     try: res = train(TrainArgs(**ns))
     except USER_ERRORS as e:
         if debug: raise
-        if rank == 0 or not isinstance(e, (ArgsError, ConfigError)):
-            print(f"depthbreadth-train: error: {f'rank {rank}: ' if rank else ''}{e} (--debug for the traceback)", file=sys.stderr)
+        where = f"rank {rank}: " if rank else ""
+        print(f"depthbreadth-train: error: {where}{e} (--debug for the traceback)", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         if debug: raise
-        print("depthbreadth-train: interrupted at once (a second signal, or one before training began); --resume continues "
-              "from the last checkpoint", file=sys.stderr)
+        print("depthbreadth-train: interrupted at once (a second signal, or one before training began); --resume "
+              "continues from the last checkpoint", file=sys.stderr)
         return 128 + signal.SIGINT
     finally:
         if dist.is_initialized(): dist.destroy_process_group()
