@@ -179,14 +179,15 @@ def sample_cli(argv=None) -> int:
     p.add_argument("--debug", action="store_true",
                    help="on an error, show the traceback instead of one line (also DEPTHBREADTH_DEBUG=1)")
     a = p.parse_args(argv)
-    try: model, tok = model_and_tokenizer(a.run_dir, a.step, a.device)
-    except (ValueError, OSError, CorpusError) as e:   # a missing, damaged or foreign checkpoint; no tokenizer; no access
+    try:
+        model, tok = model_and_tokenizer(a.run_dir, a.step, a.device)
+        ids = tok.encode(a.prompt, prepend_bos=True)
+        rows = Engine(model, tok).generate_batch(ids, num_samples=a.num_samples, max_tokens=a.max_tokens,
+                                                 temperature=a.temperature, top_k=a.top_k, seed=a.seed)
+    except (ValueError, OSError, CorpusError) as e:   # a missing, damaged or foreign checkpoint; no tokenizer; bad options
         if a.debug or os.environ.get("DEPTHBREADTH_DEBUG", "") not in ("", "0"): raise
         print(f"depthbreadth-sample: error: {e} (--debug for the traceback)", file=sys.stderr)
         return 2
-    ids = tok.encode(a.prompt, prepend_bos=True)
-    rows = Engine(model, tok).generate_batch(ids, num_samples=a.num_samples, max_tokens=a.max_tokens,
-                                             temperature=a.temperature, top_k=a.top_k, seed=a.seed)
     for i, row in enumerate(rows):
         print(f"--- sample {i} ---\n{a.prompt}{tok.decode(row[len(ids):])}")
     return 0
