@@ -85,6 +85,7 @@ class TrainArgs:
     log_every: int | None = None      # a progress line every N steps (<= 0: only at the evaluations)
     allow_param_mismatch: bool = False  # accept a config whose trunk is outside +/-10% of the baseline's parameters
     progress: bool | None = None      # a progress bar (tqdm), shown only when stderr is a terminal
+    keep_checkpoints: int = 2         # newest checkpoints kept (older ones go after each verified save); <= 0: all
 
 # %% ../nbs/07a_args.ipynb #e6b96680
 class ArgsError(ValueError):

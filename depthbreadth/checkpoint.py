@@ -10,11 +10,12 @@ import hashlib, json, math, os, re, tempfile
 from pathlib import Path
 import torch
 from .config import GPTConfig, ConfigError
+from .runtime import WriteError, free_bytes, write_error
 
 # %% auto #0
 __all__ = ['FORMAT', 'CheckpointError', 'CheckpointDamaged', 'json_safe', 'strict_dumps', 'write_json', 'clean_temporaries',
-           'file_digest', 'nonfinite_tensors', 'rng_states', 'set_rng_states', 'save_checkpoint', 'checkpoint_steps',
-           'load_meta', 'load_checkpoint']
+           'file_digest', 'nonfinite_tensors', 'rng_states', 'set_rng_states', 'checkpoint_bytes', 'save_checkpoint',
+           'checkpoint_steps', 'load_meta', 'load_checkpoint', 'prune_checkpoints']
 
 # %% ../nbs/06_checkpoint.ipynb #c159f398
 FORMAT = "depthbreadth-checkpoint-v1"
@@ -36,21 +37,35 @@ def strict_dumps(obj, **kwargs) -> str:
     "Strict JSON text of `obj`: non-finite floats as null, other objects by `str`."
     return json.dumps(json_safe(obj), allow_nan=False, default=str, **kwargs)
 
-def _atomic_write(path: Path, write):
-    "Call `write(tmp_path)` then rename onto `path`, so readers never see a half-written file."
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+class _Recorded:
+    "A file that keeps its last write error: `torch.save` reports one as a RuntimeError ('unexpected pos'), errno lost."
+    def __init__(self, f): self.f, self.error = f, None
+    def write(self, b):
+        try: return self.f.write(b)
+        except OSError as e: self.error = e; raise
+    def flush(self): return self.f.flush()
+
+def _atomic_write(path: Path, write, needed: int | None = None):
+    """Call `write(file)` on a temporary file, then rename it onto `path`: readers never see a half-written file. A
+    write that fails removes its temporary and raises one `WriteError` naming the path, the reason, the bytes `needed`
+    and free."""
+    tmp = out = None
     try:
-        write(tmp)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with open(fd, "wb") as f: out = _Recorded(f); write(out)
         os.replace(tmp, path)
+    except OSError as e: raise write_error(path, e, needed) from e
+    except RuntimeError as e:
+        if out is None or out.error is None: raise
+        raise write_error(path, out.error, needed) from e
     finally:
-        if os.path.exists(tmp): os.unlink(tmp)
+        if tmp is not None and os.path.exists(tmp): os.unlink(tmp)
 
 def write_json(path, obj) -> Path:
     "Write `obj` to `path` as strict JSON, atomically."
-    path = Path(path)
-    _atomic_write(path, lambda p: Path(p).write_text(strict_dumps(obj, indent=1)))
+    path, text = Path(path), strict_dumps(obj, indent=1).encode()
+    _atomic_write(path, lambda f: f.write(text), needed=len(text))
     return path
 
 def clean_temporaries(directory) -> list[Path]:
@@ -84,27 +99,59 @@ def set_rng_states(states: dict):
     if torch.cuda.is_available() and states.get("cuda"): torch.cuda.set_rng_state_all(states["cuda"])
 
 # %% ../nbs/06_checkpoint.ipynb #f2429721
+def checkpoint_bytes(obj) -> int:
+    "Bytes of the tensor storages in `obj` (nested dicts, lists, tuples), each counted once: a checkpoint less its headers."
+    seen, stack, total = set(), [obj], 0
+    while stack:
+        o = stack.pop()
+        if isinstance(o, dict): stack.extend(o.values())
+        elif isinstance(o, (list, tuple)): stack.extend(o)
+        elif isinstance(o, torch.Tensor) and (s := o.untyped_storage()).data_ptr() not in seen:
+            seen.add(s.data_ptr()); total += s.nbytes()
+    return total
+
 def save_checkpoint(ckpt_dir, step: int, model, optimizer=None, loader_state: dict | None = None,
                     meta: dict | None = None, rank: int = 0, world_size: int = 1, barrier=None):
     """Write the checkpoint of `step`; every rank calls it. `barrier` (e.g. `dist.barrier`) orders the metadata last.
     Rank 0 records the sha256 and size of the model file and of every rank's state file it can see (a shared
-    directory, as resuming needs anyway); a model with non-finite weights is refused before anything is written."""
+    directory, as resuming needs anyway) and then verifies what it wrote; a model with non-finite weights, or a
+    checkpoint larger than the free space, is refused before anything is written. A save that fails removes what it
+    wrote of this step, so the previous checkpoint stays the newest one."""
     ckpt_dir = Path(ckpt_dir)
-    if bad := nonfinite_tensors(model.state_dict()):
+    weights = model.state_dict()
+    if bad := nonfinite_tensors(weights):
         raise CheckpointError(f"refusing to write checkpoint step {step} to {ckpt_dir}: non-finite values in {', '.join(bad[:8])}"
                               + (f" and {len(bad) - 8} more" if len(bad) > 8 else ""))
     model_path, state_path, meta_path = _files(ckpt_dir, step, rank)
-    if rank == 0: _atomic_write(model_path, lambda p: torch.save(model.state_dict(), p))
     state = dict(optimizer=optimizer.state_dict() if optimizer is not None else None, loader=loader_state, rng=rng_states())
-    _atomic_write(state_path, lambda p: torch.save(state, p))
-    if barrier is not None: barrier()
-    if rank == 0:
-        written = [model_path] + [_files(ckpt_dir, step, r)[1] for r in range(world_size)]
-        full = dict(format=FORMAT, step=step, world_size=world_size, model_config=model.config.to_dict(), **(meta or {}),
-                    files={p.name: file_digest(p) for p in written if p.exists()})
-        full["meta_sha256"] = _meta_hash(full)
-        write_json(meta_path, full)
+    needed = (checkpoint_bytes(weights) if rank == 0 else 0) + checkpoint_bytes(state) + 2**20   # + headers, metadata
+    if needed > (free := free_bytes(ckpt_dir)):
+        raise WriteError(f"not enough space to write checkpoint step {step} to {ckpt_dir}: about {needed:,} bytes needed, "
+                         f"{free:,} bytes free there (keep_checkpoints prunes older checkpoints; nothing was written)")
+    mine = [meta_path, model_path, state_path] if rank == 0 else [state_path]
+    try:
+        if rank == 0: meta_path.unlink(missing_ok=True)     # rewriting a step: never an old metadata over new files
+        if rank == 0: _atomic_write(model_path, lambda f: torch.save(weights, f), needed=checkpoint_bytes(weights))
+        _atomic_write(state_path, lambda f: torch.save(state, f), needed=checkpoint_bytes(state))
+        if barrier is not None: barrier()
+        if rank == 0:
+            written = [model_path] + [_files(ckpt_dir, step, r)[1] for r in range(world_size)]
+            full = dict(format=FORMAT, step=step, world_size=world_size, model_config=model.config.to_dict(),
+                        **(meta or {}), files={p.name: file_digest(p) for p in written if p.exists()})
+            full["meta_sha256"] = _meta_hash(full)
+            write_json(meta_path, full)
+            _verify(ckpt_dir, step)
+    except BaseException:
+        for p in mine: p.unlink(missing_ok=True)
+        raise
     return meta_path
+
+def _verify(ckpt_dir: Path, step: int):
+    "The metadata of `step` reads back intact and each file it records has the recorded size; else `CheckpointDamaged`."
+    for name, rec in load_meta(ckpt_dir, step)["files"].items():
+        if (got := (ckpt_dir / name).stat().st_size) != rec["bytes"]:
+            raise CheckpointDamaged(f"checkpoint file {ckpt_dir / name} reads back as {got:,} bytes, "
+                                    f"{rec['bytes']:,} were written")
 
 def checkpoint_steps(ckpt_dir) -> list[int]:
     "Steps with a complete checkpoint (its metadata exists), ascending."
@@ -166,3 +213,17 @@ def load_checkpoint(ckpt_dir, model=None, optimizer=None, step: int | None = Non
         optimizer.load_state_dict(state["optimizer"])
     meta["loader"], meta["rng"] = state.get("loader"), state.get("rng")
     return meta
+
+# %% ../nbs/06_checkpoint.ipynb #916fadb7
+def prune_checkpoints(ckpt_dir, keep: int) -> list[int]:
+    """Delete all but the newest `keep` complete checkpoints, and files of older steps without metadata (left by killed
+    saves); `keep` <= 0 keeps everything. Returns the steps deleted."""
+    ckpt_dir, steps = Path(ckpt_dir), checkpoint_steps(ckpt_dir)
+    if keep <= 0 or len(steps) <= keep: return []
+    oldest_kept = steps[-keep]
+    gone = [s for s in steps if s < oldest_kept]
+    for s in gone: _files(ckpt_dir, s, 0)[2].unlink(missing_ok=True)
+    for p in ckpt_dir.iterdir():
+        m = re.fullmatch(r"(?:model|state)_(\d{6})(?:_rank\d+)?\.pt", p.name)
+        if m and int(m.group(1)) < oldest_kept: p.unlink(missing_ok=True)
+    return gone

@@ -6,7 +6,7 @@ Docs: https://depthbreadth.github.io/depthbreadth/engine.html.md"""
 
 # %% ../nbs/07_engine.ipynb #527ddfcc
 from __future__ import annotations
-import argparse, time
+import argparse, os, sys, time
 from pathlib import Path
 import torch
 import torch.nn.functional as F
@@ -14,6 +14,7 @@ from .runtime import COMPUTE_DTYPE, sync
 from .model import GPT, build_model
 from .checkpoint import load_meta, load_checkpoint
 from .data import get_data
+from .corpus import CorpusError
 
 # %% auto #0
 __all__ = ['KVCache', 'sample_next_token', 'Engine', 'decode_tokens_per_sec', 'model_and_tokenizer', 'samples_from_run',
@@ -163,7 +164,7 @@ def samples_from_run(run_dir, prompts: list[str], max_tokens: int = 16, step: in
 
 # %% ../nbs/07_engine.ipynb #acfba992
 def sample_cli(argv=None) -> int:
-    "`depthbreadth-sample RUN_DIR --prompt TEXT`: print samples from a run's latest checkpoint."
+    "`depthbreadth-sample RUN_DIR --prompt TEXT`: print samples of a run's latest checkpoint; an error: one line, exit 2."
     p = argparse.ArgumentParser(prog="depthbreadth-sample", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                                 description="Sample from the latest checkpoint of a run directory (e.g. runs/adhoc/d2b6) through the KV-cache engine.")
     p.add_argument("run_dir", help="a run directory with checkpoints in ckpt/ (train or depthbreadth-train writes them)")
@@ -175,11 +176,18 @@ def sample_cli(argv=None) -> int:
     p.add_argument("--num-samples", type=int, default=1, help="independent samples of the prompt")
     p.add_argument("--step", type=int, default=None, help="checkpoint step (default: %(default)s, i.e. the latest)")
     p.add_argument("--device", default=None, help="cpu, cuda, ... (default: %(default)s, i.e. cuda when available, else cpu)")
+    p.add_argument("--debug", action="store_true",
+                   help="on an error, show the traceback instead of one line (also DEPTHBREADTH_DEBUG=1)")
     a = p.parse_args(argv)
-    model, tok = model_and_tokenizer(a.run_dir, a.step, a.device)
-    ids = tok.encode(a.prompt, prepend_bos=True)
-    rows = Engine(model, tok).generate_batch(ids, num_samples=a.num_samples, max_tokens=a.max_tokens,
-                                             temperature=a.temperature, top_k=a.top_k, seed=a.seed)
+    try:
+        model, tok = model_and_tokenizer(a.run_dir, a.step, a.device)
+        ids = tok.encode(a.prompt, prepend_bos=True)
+        rows = Engine(model, tok).generate_batch(ids, num_samples=a.num_samples, max_tokens=a.max_tokens,
+                                                 temperature=a.temperature, top_k=a.top_k, seed=a.seed)
+    except (ValueError, OSError, CorpusError) as e:   # a missing, damaged or foreign checkpoint; no tokenizer; bad options
+        if a.debug or os.environ.get("DEPTHBREADTH_DEBUG", "") not in ("", "0"): raise
+        print(f"depthbreadth-sample: error: {e} (--debug for the traceback)", file=sys.stderr)
+        return 2
     for i, row in enumerate(rows):
         print(f"--- sample {i} ---\n{a.prompt}{tok.decode(row[len(ids):])}")
     return 0

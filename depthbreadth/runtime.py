@@ -6,7 +6,7 @@ Docs: https://depthbreadth.github.io/depthbreadth/runtime.html.md"""
 
 # %% ../nbs/00_runtime.ipynb #1d501217
 from __future__ import annotations
-import os, platform, resource, subprocess, time
+import fcntl, os, platform, resource, shutil, signal, subprocess, threading, time
 from pathlib import Path
 import numpy
 import torch
@@ -15,7 +15,8 @@ from . import __version__
 
 # %% auto #0
 __all__ = ['COMPUTE_DTYPE', 'GPU_PEAK_BF16', 'dist_info', 'init_distributed', 'sync', 'raise_compile_limit', 'gpu_peak_bf16',
-           'measured_matmul_flops', 'device_name', 'peak_flops', 'peak_memory_mb', 'versions', 'git_commit']
+           'measured_matmul_flops', 'device_name', 'peak_flops', 'peak_memory_mb', 'versions', 'git_commit',
+           'WriteError', 'free_bytes', 'write_error', 'DirectoryBusy', 'lock_dir', 'StopSignals']
 
 # %% ../nbs/00_runtime.ipynb #f37d3ea9
 def _compute_dtype() -> torch.dtype:
@@ -112,3 +113,73 @@ def git_commit(path=None) -> str | None:
     try: return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
                                cwd=path or Path(__file__).parent).stdout.strip() or None
     except Exception: return None
+
+# %% ../nbs/00_runtime.ipynb #57a2dce4
+class WriteError(OSError):
+    "A file that could not be written (no space, no permission, read-only); the message names it, the bytes needed, free."
+
+def free_bytes(path) -> int:
+    "Bytes this user may still write on the file system holding `path` (or its nearest existing parent folder)."
+    p = Path(path).absolute()
+    while not p.exists() and p != p.parent: p = p.parent
+    return shutil.disk_usage(p).free
+
+def write_error(path, e: OSError, needed: int | None = None) -> WriteError:
+    "`e`, raised writing `path`, as one `WriteError` line: the path, the reason, the bytes needed (if known) and free."
+    try: free = f"{free_bytes(path):,} bytes free there"
+    except OSError: free = "free space unknown"
+    err = WriteError(f"cannot write {path}: {e.strerror or e} ({f'{needed:,} bytes needed, ' if needed else ''}{free})")
+    err.errno = e.errno
+    return err
+
+# %% ../nbs/00_runtime.ipynb #5d3a3c1a
+class DirectoryBusy(FileExistsError):
+    "A directory that another process holds with `lock_dir`; the message names its pid."
+
+def _holder(f) -> str:
+    "The pid written in a lock file (the holder writes it just after taking the lock: wait briefly for it)."
+    for _ in range(20):
+        f.seek(0)
+        if pid := f.read().strip(): return pid
+        time.sleep(0.05)
+    return "unknown"
+
+def lock_dir(directory, name: str = ".lock"):
+    """Hold an exclusive lock on `directory` (its file `name`, which records this pid) until the returned file is closed
+    or the process ends. A directory another process holds is one `DirectoryBusy`; one that cannot be written, a
+    `WriteError`."""
+    directory = Path(directory)
+    path = directory / name
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        f = open(path, "a+")
+    except OSError as e: raise write_error(path, e) from e
+    try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = _holder(f); f.close()
+        raise DirectoryBusy(f"{directory} is in use by another run (pid {holder}, which holds {path}); two runs in one "
+                            "directory would mix their metrics and checkpoints: wait for it to end or choose another "
+                            "directory") from None
+    try: f.seek(0); f.truncate(); f.write(f"{os.getpid()}\n"); f.flush()
+    except OSError: pass                            # the lock holds without the pid; a refusal then says "unknown"
+    return f
+
+# %% ../nbs/00_runtime.ipynb #7ef4e763
+class StopSignals:
+    "While inside: the first SIGTERM or SIGINT is kept in `signum` for the caller to stop cleanly; a second acts at once."
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self): self.signum, self._before = None, {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._before = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
+        return self
+
+    def _handle(self, signum, frame):
+        if self.signum is None: self.signum = signum; return     # no printing: the interrupted code may be printing
+        self.__exit__(); signal.raise_signal(signum)             # the second: the handler from before, now
+
+    def __exit__(self, *exc):
+        for s, h in self._before.items(): signal.signal(s, h if h is not None else signal.SIG_DFL)
+        self._before = {}

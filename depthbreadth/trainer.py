@@ -6,13 +6,14 @@ Docs: https://depthbreadth.github.io/depthbreadth/trainer.html.md"""
 
 # %% ../nbs/08_trainer.ipynb #40dca784
 from __future__ import annotations
-import contextlib, dataclasses, difflib, json, math, os, re, shutil, sys, time
+import contextlib, dataclasses, difflib, json, math, os, re, shutil, signal, sys, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import torch
 import torch.distributed as dist
 from tqdm import tqdm
-from .runtime import raise_compile_limit, init_distributed, sync, peak_flops, peak_memory_mb, versions, git_commit, device_name
+from .runtime import (raise_compile_limit, init_distributed, sync, peak_flops, peak_memory_mb, versions, git_commit,
+                                  device_name, lock_dir, write_error, StopSignals)
 from .corpus import CorpusError
 from .config import GPTConfig, ConfigError, run_tag
 from .args import TrainArgs, ArgsError, resolve, model_config, plan, build_optimizer, apply_schedule, cli_parser
@@ -21,7 +22,8 @@ from .attention import backend_status, backend_line
 from .optim import MuonAdamW, optimizer_groups
 from .data import Data, TokenLoader, get_data, evaluate_bpb_parts
 from .checkpoint import (CheckpointError, CheckpointDamaged, save_checkpoint, load_checkpoint, load_meta, checkpoint_steps,
-                                     set_rng_states, write_json, strict_dumps, clean_temporaries, nonfinite_tensors)
+                                     set_rng_states, write_json, strict_dumps, clean_temporaries, nonfinite_tensors,
+                                     prune_checkpoints)
 
 # %% auto #0
 __all__ = ['COMPILE_GRAPHS', 'RESUME_FREE_FIELDS', 'LEGACY_FIELDS', 'REMOVED_FIELDS', 'USER_ERRORS', 'compile_model',
@@ -71,6 +73,7 @@ class RunResult:
     run_dir: Path
     summary: dict
     metrics: list = field(default_factory=list)
+    signal: int | None = None        # the signal that interrupted the run (status "interrupted"), else None
     @property
     def status(self) -> str: return self.summary["status"]
 
@@ -89,6 +92,12 @@ def _prepare_run_dir(run_dir: Path, a: TrainArgs) -> list[Path]:
                               "from step 0 over its results: pass overwrite=True to do that, or choose another run_dir")
     run_dir.mkdir(parents=True, exist_ok=True)
     return clean_temporaries(run_dir) + clean_temporaries(run_dir / "ckpt")
+
+def _write_text(path: Path, text: str, mode: str = "w") -> None:
+    "Write (mode 'w') or append (mode 'a') `text`; a fault is one `WriteError` naming the path, the bytes needed and free."
+    try:
+        with open(path, mode) as f: f.write(text)
+    except OSError as e: raise write_error(path, e, len(text.encode())) from e
 
 def _read_metrics(path: Path, upto_step: int | None = None, log=print) -> list[dict]:
     "The rows of a metrics file (up to a resume step); a torn last line, cut off by a kill, is dropped and logged."
@@ -129,15 +138,18 @@ class RunState:
                                                     loader_time=0.0, eval_time=0.0, checkpoint_time=0.0, log_time=0.0))  # checkpointed
     warm: bool = False                # this process has made a step (its first step compiles and warms up, and is not timed)
     metrics: list = field(default_factory=list)
-    status: str = "complete"          # complete | stopped | unstable
+    status: str = "complete"          # complete | stopped | unstable | interrupted
     reason: str | None = None
+    signal: int | None = None         # the signal that interrupted it
+    lock: object | None = None        # rank 0: run_dir's open lock file (`runtime.lock_dir`), held until the run ends
 
 # %% ../nbs/08_trainer.ipynb #e090824f
 def _log(rank, msg):
     if rank == 0: tqdm.write(msg) if sys.stdout.isatty() else print(msg, flush=True)
 
 RESUME_FREE_FIELDS = ("run_dir", "resume", "overwrite", "resume_changed", "save_every", "stop_after", "eval_every", "log_every",
-                      "progress", "device", "compile", "preset", "allow_param_mismatch")  # a resume may change these without saying so
+                      "progress", "device", "compile", "preset", "allow_param_mismatch",
+                      "keep_checkpoints")  # a resume may change these without saying so
 
 # fields added since the first checkpoints: the value that trains as a checkpoint without the field did (None: no value does)
 LEGACY_FIELDS = dict(trunk_lr_scale=1.0, split_lr_scale=1.0, embedding_lr_scale=1.0, value_embed_lr_scale=1.0, head_lr_scale=1.0,
@@ -202,33 +214,48 @@ def _resume(run: RunState) -> None:
             previous_unstable=prior.get("unstable.json"))]
         _log(run.rank, f"resumed {run.run_dir} at step {run.start}" + (f", changing {changed}" if changed else "")
                        + "".join(f"; checkpoint step {s} is damaged and was skipped, its files kept ({why})" for s, why in damaged))
+    elif run.a.resume:
+        orphans = sorted(p.name for p in (run.run_dir / "ckpt").glob("*.pt"))
+        found = (f"{len(orphans)} checkpoint files without their metadata, e.g. {orphans[0]}, left by a killed save"
+                 if orphans else "none was written")
+        _log(run.rank, f"resume: no complete checkpoint in {run.run_dir / 'ckpt'} ({found}): training starts from step 0")
     if run.rank == 0 and run.a.resume:   # the run is unfinished again until it writes its own summary
         for name in ("summary.json", "unstable.json"): (run.run_dir / name).unlink(missing_ok=True)
     run.metrics = _read_metrics(run.run_dir / "metrics.jsonl", run.start, log=lambda m: _log(run.rank, m))
-    if run.rank == 0: (run.run_dir / "metrics.jsonl").write_text("".join(strict_dumps(r) + "\n" for r in run.metrics))
+    if run.rank == 0: _write_text(run.run_dir / "metrics.jsonl", "".join(strict_dumps(r) + "\n" for r in run.metrics))
 
 def start_run(a: TrainArgs) -> RunState:
-    "Everything a run needs (`a` resolved): process group, run directory, seed, data, model, optimizer, loader, resumed state, MFU peak."
+    """Everything a run needs (`a` resolved): process group, run directory (locked by rank 0 before anything in it is
+    read or written), seed, data, model, optimizer, loader, resumed state, MFU peak. A failure on the way releases the
+    lock."""
     rank, world, device = init_distributed(a.device)
     config = model_config(a)
     p = plan(a, config, world)
     tag = run_tag(a.depth, a.branches, split_collect=a.split_collect)
     run_dir = Path(a.run_dir or f"runs/adhoc/{tag}")
-    if rank == 0 and (stale := _prepare_run_dir(run_dir, a)): _log(rank, f"removed {len(stale)} temporary files left by interrupted writes in {run_dir}")
-    if world > 1: dist.barrier()
-    _log(rank, backend_line())
-    torch.manual_seed(a.seed)
-    configure_process(a, device)
-    data = get_data(a.corpus, a.vocab_size, a.seq_len, val_tokens=a.eval_tokens, log=lambda m: _log(rank, m))
-    if data.vocab_size != config.vocab_size:
-        raise ConfigError(f"tokenizer has {data.vocab_size} tokens but the config asks for vocab_size={config.vocab_size}")
-    model = build_model(config, device)
-    run = RunState(a, p, config, tag, run_dir, rank, world, device, data, model, opt=build_optimizer(model, a, p),
-                   loader=data.train_loader(a.device_batch_size, seed=a.seed, rank=rank, world_size=world, device=device),
-                   flops_per_token=model.estimate_flops())
-    _resume(run)
-    run.stepper = compile_model(model) if a.compile else model
-    run.peak, run.peak_source = peak_flops(device)
+    lock = lock_dir(run_dir) if rank == 0 else None   # the ranks of a job write one directory: rank 0 holds it for all
+    try:
+        if rank == 0 and (stale := _prepare_run_dir(run_dir, a)):
+            _log(rank, f"removed {len(stale)} temporary files left by interrupted writes in {run_dir}")
+        if world > 1: dist.barrier()
+        _log(rank, backend_line())
+        torch.manual_seed(a.seed)
+        configure_process(a, device)
+        data = get_data(a.corpus, a.vocab_size, a.seq_len, val_tokens=a.eval_tokens, log=lambda m: _log(rank, m))
+        if data.vocab_size != config.vocab_size:
+            raise ConfigError(f"tokenizer has {data.vocab_size} tokens but the config asks for "
+                              f"vocab_size={config.vocab_size}")
+        model = build_model(config, device)
+        loader = data.train_loader(a.device_batch_size, seed=a.seed, rank=rank, world_size=world, device=device)
+        run = RunState(a=a, plan=p, config=config, tag=tag, run_dir=run_dir, rank=rank, world=world, device=device,
+                       data=data, model=model, opt=build_optimizer(model, a, p), loader=loader,
+                       flops_per_token=model.estimate_flops(), lock=lock)
+        _resume(run)
+        run.stepper = compile_model(model) if a.compile else model
+        run.peak, run.peak_source = peak_flops(device)
+    except BaseException:
+        if lock is not None: lock.close()
+        raise
     counts = model.num_scaling_params()
     _log(rank, f"{tag}: {counts['total']:,} params ({counts['transformer_matrices']:,} trunk), {p['steps']} steps x {a.total_batch_size:,} tokens, "
                f"grad_accum {p['grad_accum']}, world {world}, {run.flops_per_token:.3e} FLOPs/token")
@@ -307,12 +334,15 @@ def evaluate_run(run: RunState, step: int, by_half: bool = False) -> dict:
 
 def _emit(run: RunState, row: dict) -> None:
     run.metrics.append(row)
-    if run.rank == 0:
-        with open(run.run_dir / "metrics.jsonl", "a") as f: f.write(strict_dumps(row) + "\n")
+    if run.rank == 0: _write_text(run.run_dir / "metrics.jsonl", strict_dumps(row) + "\n", mode="a")
 
 def _checkpoint(run: RunState, step: int) -> None:
-    save_checkpoint(run.run_dir / "ckpt", step, run.model, run.opt, run.loader.state_dict(), dict(loop_state=run.loop, train_args=asdict(run.a)),
+    "Save the checkpoint of `step` (unless it is the one this run resumed from); keep the newest `keep_checkpoints`."
+    ckpt = run.run_dir / "ckpt"
+    if step == run.start and step in checkpoint_steps(ckpt): return   # the state it holds is the state the run has
+    save_checkpoint(ckpt, step, run.model, run.opt, run.loader.state_dict(), dict(loop_state=run.loop, train_args=asdict(run.a)),
                     rank=run.rank, world_size=run.world, barrier=dist.barrier if run.world > 1 else None)
+    if run.rank == 0: prune_checkpoints(ckpt, run.a.keep_checkpoints)   # after a verified save: never the only one
 
 # %% ../nbs/08_trainer.ipynb #51d4de9f
 def summarize(run: RunState, wall_time: float) -> dict:
@@ -370,17 +400,25 @@ def _clocked(run: RunState, key: str):
     try: yield
     finally: run.loop[key] += time.perf_counter() - t0
 
-def train(args: TrainArgs | None = None, **kwargs) -> RunResult:
-    "Run one training run; see `TrainArgs` for the arguments (keywords override `args`)."
-    names = [f.name for f in dataclasses.fields(TrainArgs)]
-    if unknown := [k for k in kwargs if k not in names]:
-        raise ArgsError("unknown train arguments: " + ", ".join(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(k, names, 1)) else "")
-                                                             for k in unknown))
-    run = start_run(resolve(dataclasses.replace(args or TrainArgs(), **kwargs)))
-    a, steps = run.a, run.plan["steps"]
+def _signalled(run: RunState, stop: StopSignals) -> int | None:
+    "The signal asking the run to stop, the same on every rank (the highest any rank received), or None."
+    signum = stop.signum or 0
+    if run.world > 1:
+        t = torch.tensor(float(signum), device=run.device)
+        dist.all_reduce(t, op=dist.ReduceOp.MAX); signum = int(t.item())
+    return signum or None
+
+def _loop(run: RunState, stop: StopSignals, t_run: float) -> None:
+    "Evaluate, checkpoint and step until the last step, `stop_after`, an instability or a signal."
+    a, steps, step = run.a, run.plan["steps"], run.start
     bar = tqdm(total=steps, initial=run.start, desc=run.tag, disable=run.rank != 0 or not (a.progress and sys.stderr.isatty()), mininterval=5)
-    t_run, step = time.perf_counter(), run.start
     while True:
+        if signum := _signalled(run, stop):   # between two steps: save the last one and stop
+            with _clocked(run, "checkpoint_time"): _checkpoint(run, step)
+            name = signal.Signals(signum).name
+            run.status, run.reason, run.signal = "interrupted", f"{name} at step {step}", signum
+            _log(run.rank, f"{name}: stopped at step {step} with a checkpoint; resume=True (--resume) continues the run exactly")
+            break
         last, stop_here = step == steps, a.stop_after is not None and step == a.stop_after
         if _evaluates(a, step, steps):
             with _clocked(run, "eval_time"): row = evaluate_run(run, step, by_half=last)
@@ -400,9 +438,23 @@ def train(args: TrainArgs | None = None, **kwargs) -> RunResult:
             if a.log_every > 0 and step % a.log_every == 0 and not _evaluates(a, step, steps):   # else the evaluation's line says it
                 _log(run.rank, _progress_line(run, step, time.perf_counter() - t_run))
     bar.close()
-    summary = summarize(run, time.perf_counter() - t_run)
-    if run.rank == 0 and run.status != "stopped": write_json(run.run_dir / "summary.json", summary)
-    return RunResult(run.run_dir, summary, run.metrics)
+
+def train(args: TrainArgs | None = None, **kwargs) -> RunResult:
+    """Run one training run; see `TrainArgs` for the arguments (keywords override `args`). The first SIGTERM or SIGINT
+    ends it after the current step with a checkpoint and status `interrupted`; a second one at once."""
+    names = [f.name for f in dataclasses.fields(TrainArgs)]
+    if unknown := [k for k in kwargs if k not in names]:
+        raise ArgsError("unknown train arguments: " + ", ".join(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(k, names, 1)) else "")
+                                                             for k in unknown))
+    run = start_run(resolve(dataclasses.replace(args or TrainArgs(), **kwargs)))
+    try:
+        t_run = time.perf_counter()
+        with StopSignals() as stop: _loop(run, stop, t_run)
+        summary = summarize(run, time.perf_counter() - t_run)
+        if run.rank == 0 and run.status != "stopped": write_json(run.run_dir / "summary.json", summary)
+    finally:
+        if run.lock is not None: run.lock.close()
+    return RunResult(run.run_dir, summary, run.metrics, signal=run.signal)
 
 # %% ../nbs/08_trainer.ipynb #fl000007
 def branch_run(source: str | Path, step: int, run_dir: str | Path) -> Path:
@@ -420,19 +472,30 @@ def branch_run(source: str | Path, step: int, run_dir: str | Path) -> Path:
     return dst
 
 # %% ../nbs/08_trainer.ipynb #79d17b70
-USER_ERRORS = (ValueError, FileExistsError, CorpusError)   # bad arguments, config, checkpoint or corpus; an occupied run directory
+# bad arguments, config, checkpoint or corpus; a run directory that holds a run or is in use; a write that failed
+USER_ERRORS = (ValueError, OSError, CorpusError)
 
 def main(argv=None) -> int:
-    "`depthbreadth-train`: one run from flags. A user error prints one line `depthbreadth-train: error: ...` and exits 2."
+    """`depthbreadth-train`: one run from flags. A user error prints one line `depthbreadth-train: error: ...` and exits
+    2 (under torchrun every rank that fails prints its own: torchrun may end the others before they print). A run
+    interrupted by SIGTERM or SIGINT exits with 128 + the signal's number (143, 130), as a process killed by it would."""
     ns = vars(cli_parser().parse_args(argv))
     debug = ns.pop("debug") or os.environ.get("DEPTHBREADTH_DEBUG", "") not in ("", "0")
+    rank = int(os.environ.get("RANK", "0"))
     try: res = train(TrainArgs(**ns))
     except USER_ERRORS as e:
         if debug: raise
-        print(f"depthbreadth-train: error: {e} (--debug for the traceback)", file=sys.stderr)
+        where = f"rank {rank}: " if rank else ""
+        print(f"depthbreadth-train: error: {where}{e} (--debug for the traceback)", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        if debug: raise
+        print("depthbreadth-train: interrupted at once (a second signal, or one before training began); --resume "
+              "continues from the last checkpoint", file=sys.stderr)
+        return 128 + signal.SIGINT
     finally:
         if dist.is_initialized(): dist.destroy_process_group()
+    if res.signal is not None: return 128 + res.signal
     return 0 if res.status in ("complete", "stopped") else 1
 
 # %% ../nbs/08_trainer.ipynb #e061fb00
