@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .runtime import COMPUTE_DTYPE
-from .config import GPTConfig, GRID, BASELINE_DEPTH, VALUE_EMBED_RULES, window_sizes, make_config
+from .config import GPTConfig, GRID, BASELINE_DEPTH, window_sizes, make_config
 from .layers import norm, rotary_tables, apply_rotary, Linear, BatchedLinear, MLP, ParallelMLP
 from .attention import selected_backend, attend, attend_with_kvcache, branches_to_batch, batch_to_branches
 
