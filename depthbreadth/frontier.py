@@ -51,7 +51,7 @@ def row_kind(tag: str) -> str:
     return "grid" if any(r.tag == tag for r in GRID) else "depth cut" if any(r.tag == tag for r in DEPTH_CUTS) else "other"
 
 def frontier_table(quality: list[dict], decode_rows: list[dict]) -> list[dict]:
-    "Per decode row (width, batch, config): its latency beside the config's val bpb, or 'not measured yet'; `pareto` per width and batch."
+    "Per decode row (width, batch, config): its latency beside the config's val bpb, or 'not measured in these runs'; `pareto` per width and batch."
     q = {r["config"]: r for r in quality}
     rows = []
     for d in decode_rows:
