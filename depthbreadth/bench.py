@@ -224,9 +224,9 @@ def interleaved_decode(models: dict, batch_sizes=(1, 16), rounds: int = 5, promp
                        warmup: int = 1, seed: int = 0) -> dict:
     "Per batch size and model: prefill seconds and per-token seconds (median of the round's steps) of each round, round-robin."
     keys = [(N, name) for N in batch_sizes for name in models]
-    call = lambda N, name: decode_latency(models[name], N, prompt_len, new_tokens, seed)
+    call = lambda N, name, n=new_tokens: decode_latency(models[name], N, prompt_len, n, seed)
     for _ in range(warmup):
-        for k in keys: call(*k)
+        for k in keys: call(*k, n=min(new_tokens, 8))            # first calls: allocator, caches; a few tokens are enough
     prefill_s, token_s = ({N: {name: [] for name in models} for N in batch_sizes} for _ in range(2))
     for i in range(rounds):
         for N, name in rotated(keys, i):
