@@ -211,18 +211,20 @@ def speed_table(times: dict[str, list[float]], tokens_per_step: dict[str, int], 
 
 # %% ../nbs/12_bench.ipynb #8fcbc31d
 def decode_latency(model, batch_size: int = 1, prompt_len: int = 32, new_tokens: int = 64, seed: int = 0) -> dict:
-    "One greedy generation by the `Engine`: `prefill_s` (to the first token) and `step_s`, the seconds of each later token."
+    "One greedy generation by the `Engine`: `prefill_s` (to the first token) and `step_s` (the seconds of each later one)."
     if min(batch_size, prompt_len) < 1 or new_tokens < 2:
-        raise ValueError(f"decode needs batch_size >= 1, prompt_len >= 1 and new_tokens >= 2, got {batch_size}, {prompt_len}, {new_tokens}")
+        raise ValueError(f"decode needs batch_size >= 1, prompt_len >= 1 and new_tokens >= 2, "
+                         f"got {batch_size}, {prompt_len}, {new_tokens}")
     prompt = torch.randint(0, model.config.vocab_size, (prompt_len,), generator=torch.Generator().manual_seed(seed)).tolist()
-    engine, marks = Engine(model, stop_token_ids=[]), []                  # no stop token: every call decodes all new_tokens
+    engine, marks = Engine(model, stop_token_ids=[]), []          # no stop token: every call decodes all new_tokens
     sync(model.lm_head.weight.device); t0 = time.perf_counter()
-    for _ in engine.generate(prompt, num_samples=batch_size, max_tokens=new_tokens, temperature=0.0): marks.append(time.perf_counter())
+    for _ in engine.generate(prompt, num_samples=batch_size, max_tokens=new_tokens, temperature=0.0):
+        marks.append(time.perf_counter())                          # a column is a Python list: the device is done with it
     return dict(prefill_s=marks[0] - t0, step_s=[b - a for a, b in zip(marks, marks[1:])])
 
 def interleaved_decode(models: dict, batch_sizes=(1, 16), rounds: int = 5, prompt_len: int = 32, new_tokens: int = 64,
                        warmup: int = 1, seed: int = 0) -> dict:
-    "Per batch size and model: prefill seconds and per-token seconds (median of the round's steps) of each round, round-robin."
+    "Per batch size and model: prefill seconds and per-token seconds (the median of a round's steps) of each round."
     keys = [(N, name) for N in batch_sizes for name in models]
     call = lambda N, name, n=new_tokens: decode_latency(models[name], N, prompt_len, n, seed)
     for _ in range(warmup):
@@ -232,24 +234,26 @@ def interleaved_decode(models: dict, batch_sizes=(1, 16), rounds: int = 5, promp
         for N, name in rotated(keys, i):
             r = call(N, name)
             prefill_s[N][name].append(r["prefill_s"]); token_s[N][name].append(median(r["step_s"]))
-    return dict(prefill_s=prefill_s, token_s=token_s, rounds=rounds, warmup=warmup, prompt_len=prompt_len, new_tokens=new_tokens)
+    return dict(prefill_s=prefill_s, token_s=token_s, rounds=rounds, warmup=warmup, prompt_len=prompt_len,
+                new_tokens=new_tokens)
 
 def decode_table(res: dict, base: str = BASELINE_TAG, conf: float = 0.95) -> list[dict]:
-    "Per batch size and config: ms/token and tokens/sec (medians, intervals), speed-up over `base` (paired t-interval), prefill ms."
+    "Per batch size and config: ms/token, tokens/sec, speed-up over `base` (`speed_table`'s intervals), prefill ms."
     rows = []
     for N, times in res["token_s"].items():
         for r in speed_table(times, {name: N for name in times}, base, conf):
             ts = times[r["config"]]
             lo, hi, _ = median_interval(ts, conf)
-            rows.append(dict(width=res.get("width"), batch=N, config=r["config"], rounds=r["rounds"], ms_per_token=1e3 * median(ts),
-                             ms_lo=1e3 * lo, ms_hi=1e3 * hi, tok_s=r["tok_s"], tok_s_lo=r["tok_s_lo"], tok_s_hi=r["tok_s_hi"],
+            rows.append(dict(width=res.get("width"), batch=N, config=r["config"], rounds=r["rounds"],
+                             ms_per_token=1e3 * median(ts), ms_lo=1e3 * lo, ms_hi=1e3 * hi,
+                             tok_s=r["tok_s"], tok_s_lo=r["tok_s_lo"], tok_s_hi=r["tok_s_hi"],
                              speedup=r["ratio"], speedup_lo=r["ratio_lo"], speedup_hi=r["ratio_hi"],
                              prefill_ms=1e3 * median(res["prefill_s"][N][r["config"]])))
     return rows
 
 # %% ../nbs/12_bench.ipynb #3cd31aa0
 def decode_models(rows, preset: str, seed: int = 0, **overrides) -> dict:
-    "Random-weight models of `rows` (grid rows or depth cuts) at `preset`'s shape, in eval mode on the preset's device, by tag."
+    "Random-weight models of `rows` (grid rows or depth cuts) at `preset`'s shape, in eval mode on its device, by tag."
     models = {}
     for row in rows:
         a = bench_args(row, preset, **overrides)
@@ -257,23 +261,28 @@ def decode_models(rows, preset: str, seed: int = 0, **overrides) -> dict:
         models[row.tag] = build_model(model_config(a), a.device).eval()
     return models
 
-def decode_benchmark(rows, presets=("cpu", "gpu"), batch_sizes=(1, 16), rounds: int = 5, prompt_len: int = 32, new_tokens: int = 64,
-                     warmup: int = 1, threads: int | None = None, seed: int = 0, log=print, **overrides) -> dict:
+def decode_benchmark(rows, presets=("cpu", "gpu"), batch_sizes=(1, 16), rounds: int = 5, prompt_len: int = 32,
+                     new_tokens: int = 64, warmup: int = 1, threads: int | None = None, seed: int = 0, log=print,
+                     **overrides) -> dict:
     "Interleaved decode rounds of `rows` (the baseline first) at each preset's width; per-width results and one `table`."
-    if not rows or rows[0].tag != BASELINE_TAG: raise ValueError(f"the baseline {BASELINE_TAG} must be the first row: it is the denominator")
+    if not rows or rows[0].tag != BASELINE_TAG:
+        raise ValueError(f"the baseline {BASELINE_TAG} must be the first row: it is the denominator of every speed-up")
     if threads: torch.set_num_threads(threads)
     widths, table = {}, []
     for preset in presets:
         t0, a = time.perf_counter(), bench_args(rows[0], preset, **overrides)
         models = decode_models(rows, preset, seed, **overrides)
         res = interleaved_decode(models, batch_sizes, rounds, prompt_len, new_tokens, warmup, seed)
-        res.update(preset=preset, width=a.width, head_dim=a.head_dim, vocab_size=a.vocab_size, device=a.device, seconds=time.perf_counter() - t0)
+        res.update(preset=preset, width=a.width, head_dim=a.head_dim, vocab_size=a.vocab_size, device=a.device,
+                   seconds=time.perf_counter() - t0)
         widths[preset] = res; table += decode_table(res)
-        log(f"decode at C={a.width} ({preset} preset): {len(rows)} configs x batch {list(batch_sizes)} x {rounds} rounds in {res['seconds']:.0f} s")
+        log(f"decode at C={a.width} ({preset} preset): {len(rows)} configs x batch {list(batch_sizes)} x {rounds} rounds "
+            f"in {res['seconds']:.0f} s")
         del models; gc.collect()
         if a.device.startswith("cuda"): torch.cuda.empty_cache()
     return dict(widths=widths, table=table, threads=torch.get_num_threads(), batch_sizes=list(batch_sizes), rounds=rounds,
-                prompt_len=prompt_len, new_tokens=new_tokens, compiled=False, cuda_graphs=False, engine="depthbreadth.engine.Engine")
+                prompt_len=prompt_len, new_tokens=new_tokens, compiled=False, cuda_graphs=False,
+                engine="depthbreadth.engine.Engine")
 
 # %% ../nbs/12_bench.ipynb #a2056fee
 class EinsumBatchedLinear(BatchedLinear):

@@ -117,12 +117,13 @@ GRID = [_grid_row(*r) for r in [  # (label, D, R, split_collect); the baseline f
 BASELINE_TAG = GRID[0].tag
 
 def grid_rows(names: list[str] | None = None) -> list[GridRow]:
-    "The rows named by label or tag, in grid order, then the depth cuts (None: the grid); unknown names raise one `ValueError`."
+    "The rows named by label or tag, in grid order, then the depth cuts (None: the grid); unknown names raise `ValueError`."
     if names is None: return list(GRID)
     if isinstance(names, str): names = [names]
     named = GRID + DEPTH_CUTS                                  # the depth-cut baselines (below) are named rows too
     unknown = [n for n in names if not any(n in (r.label, r.tag) for r in named)]
-    if unknown: raise ValueError(f"unknown grid rows {unknown}; valid labels: {[r.label for r in named]}, tags: {[r.tag for r in named]}")
+    if unknown:
+        raise ValueError(f"unknown grid rows {unknown}; valid labels: {[r.label for r in named]}, tags: {[r.tag for r in named]}")
     return [r for r in named if r.label in names or r.tag in names]
 
 # %% ../nbs/00_config.ipynb #85e228a6
@@ -166,7 +167,8 @@ def make_config(depth: int, n_branches: int = 1, width: int | None = None, aspec
         width = math.ceil(depth * aspect_ratio / head_dim) * head_dim
     if width % head_dim: raise ConfigError(f"width {width} is not divisible by head_dim {head_dim}")
     if split_collect is None: split_collect = n_branches > 1
-    if not (allow_param_mismatch or is_depth_cut(depth, n_branches, split_collect)): check_param_budget(depth, n_branches, width, split_collect)
+    if not (allow_param_mismatch or is_depth_cut(depth, n_branches, split_collect)):    # depth cuts: outside it by design
+        check_param_budget(depth, n_branches, width, split_collect)
     n_head = width // head_dim
     return GPTConfig(n_layer=depth, n_branches=n_branches, n_embd=width, n_head=n_head,
                      n_kv_head=n_head if n_kv_head is None else n_kv_head, split_collect=split_collect, **kwargs)

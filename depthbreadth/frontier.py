@@ -1,4 +1,4 @@
-"""Final val bpb of the committed stage-2 runs per config (mean and 95% interval over seeds) joined with decode ms/token from the decode benchmark; the configs on the frontier, the depth cuts whose quality is not measured yet, a figure and the one-line decode summary.
+"""Stage-2 val bpb per config (mean, 95% interval over seeds) beside decode ms/token; the frontier, the configs without quality, a figure, the decode line.
 
 Docs: https://depthbreadth.github.io/depthbreadth/frontier.html.md"""
 
@@ -13,7 +13,8 @@ from .ranking import t_quantile, run_is_unstable, run_seed
 from .study import SETTING_NAMES
 
 # %% auto #0
-__all__ = ['SETTING_KEYS', 'load_summaries', 'quality_table', 'row_kind', 'frontier_table', 'frontier_figure', 'decode_line']
+__all__ = ['SETTING_KEYS', 'LATENCY_KEYS', 'load_summaries', 'quality_table', 'row_kind', 'frontier_table', 'frontier_figure',
+           'decode_line']
 
 # %% ../nbs/13_frontier.ipynb #f0ff51bb
 SETTING_KEYS = (*SETTING_NAMES, "preset", "width", "tokens")
@@ -41,26 +42,28 @@ def quality_table(summaries: list[dict], conf: float = 0.95, ve_rule: str = "ref
         v, n = list(by_seed.values()), len(by_seed)
         m = statistics.fmean(v)
         half = t_quantile((1 + conf) / 2, n - 1) * statistics.stdev(v) / math.sqrt(n) if n > 1 else math.nan
-        rows.append(dict(config=tag, n_seeds=n, seeds=sorted(by_seed), val_bpb=m, val_lo=m - half, val_hi=m + half, ve_rule=ve_rule,
-                         setting=dict(zip(SETTING_KEYS, key)), runs_left_out=sum(len(s) for k, s in settings.items() if k != key)))
+        rows.append(dict(config=tag, n_seeds=n, seeds=sorted(by_seed), val_bpb=m, val_lo=m - half, val_hi=m + half,
+                         ve_rule=ve_rule, setting=dict(zip(SETTING_KEYS, key)),
+                         runs_left_out=sum(len(s) for k, s in settings.items() if k != key)))
     return rows
 
 # %% ../nbs/13_frontier.ipynb #233623d1
 def row_kind(tag: str) -> str:
     "'grid', 'depth cut' or 'other'."
-    return "grid" if any(r.tag == tag for r in GRID) else "depth cut" if any(r.tag == tag for r in DEPTH_CUTS) else "other"
+    if any(r.tag == tag for r in GRID): return "grid"
+    return "depth cut" if any(r.tag == tag for r in DEPTH_CUTS) else "other"
+
+LATENCY_KEYS = ("ms_per_token", "ms_lo", "ms_hi", "speedup", "speedup_lo", "speedup_hi", "tok_s", "prefill_ms")
 
 def frontier_table(quality: list[dict], decode_rows: list[dict]) -> list[dict]:
-    "Per decode row (width, batch, config): its latency beside the config's val bpb, or 'not measured in these runs'; `pareto` per width and batch."
-    q = {r["config"]: r for r in quality}
-    rows = []
+    "Per decode row (width, batch, config): its latency beside the config's val bpb, if measured; `pareto` per panel."
+    q, rows = {r["config"]: r for r in quality}, []
     for d in decode_rows:
-        qr, nan = q.get(d["config"]), math.nan
+        qr = q.get(d["config"]) or dict(val_bpb=math.nan, val_lo=math.nan, val_hi=math.nan, n_seeds=0)
         rows.append(dict(config=d["config"], kind=row_kind(d["config"]), width=d["width"], batch=d["batch"],
-                         **{k: d[k] for k in ("ms_per_token", "ms_lo", "ms_hi", "speedup", "speedup_lo", "speedup_hi", "tok_s", "prefill_ms")},
-                         val_bpb=qr["val_bpb"] if qr else nan, val_lo=qr["val_lo"] if qr else nan, val_hi=qr["val_hi"] if qr else nan,
-                         n_seeds=qr["n_seeds"] if qr else 0,
-                         quality=f"{qr['n_seeds']} seeds, {qr['ve_rule']} value-embedding rule" if qr else "not measured in these runs"))
+                         **{k: d[k] for k in LATENCY_KEYS}, **{k: qr[k] for k in ("val_bpb", "val_lo", "val_hi", "n_seeds")},
+                         quality=f"{qr['n_seeds']} seeds, {qr['ve_rule']} value-embedding rule" if qr["n_seeds"]
+                                 else "not measured in these runs"))
     for r in rows:
         if not r["n_seeds"]: r["pareto"] = None; continue
         rivals = [o for o in rows if o["n_seeds"] and o is not r and (o["width"], o["batch"]) == (r["width"], r["batch"])]
@@ -70,7 +73,7 @@ def frontier_table(quality: list[dict], decode_rows: list[dict]) -> list[dict]:
 
 # %% ../nbs/13_frontier.ipynb #444f113f
 def frontier_figure(rows: list[dict], title: str | None = None):
-    "val bpb against decode ms/token, one panel per (width, batch); depth cuts without quality as labelled vertical lines."
+    "val bpb against decode ms/token, one panel per (width, batch); configs without quality as labelled vertical lines."
     import matplotlib.pyplot as plt
     widths, batches = sorted({r["width"] for r in rows}), sorted({r["batch"] for r in rows})
     fig, axes = plt.subplots(len(widths), len(batches), figsize=(5.5 * len(batches), 4 * len(widths)), squeeze=False)
@@ -85,13 +88,15 @@ def frontier_figure(rows: list[dict], title: str | None = None):
                             color="C0" if r["kind"] == "grid" else "C1")
                 ax.annotate(r["config"], (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
             front = sorted((r for r in measured if r["pareto"]), key=lambda r: r["ms_per_token"])
-            if front: ax.plot([r["ms_per_token"] for r in front], [r["val_bpb"] for r in front], "--", color="grey", lw=0.8, label="frontier")
+            if front:
+                ax.plot([r["ms_per_token"] for r in front], [r["val_bpb"] for r in front], "--", color="grey", lw=0.8)
             for r in group:
                 if r["n_seeds"]: continue
                 ax.axvline(r["ms_per_token"], color="C3", ls=":", lw=1)
-                ax.text(r["ms_per_token"], 0.98, f" {r['config']}: quality not measured", transform=ax.get_xaxis_transform(), rotation=90,
-                        va="top", ha="right", fontsize=7, color="C3")
-            ax.set(xlabel="decode ms/token (median, 95% interval)", ylabel="final val bpb (mean, 95% interval)", title=f"C={w}, batch {b}")
+                ax.text(r["ms_per_token"], 0.98, f" {r['config']}: quality not measured", transform=ax.get_xaxis_transform(),
+                        rotation=90, va="top", ha="right", fontsize=7, color="C3")
+            ax.set(xlabel="decode ms/token (median, 95% interval)", ylabel="final val bpb (mean, 95% interval)",
+                   title=f"C={w}, batch {b}")
             ax.set_xlim(left=0)
     fig.suptitle(title or "Latency-quality frontier")
     fig.tight_layout()
@@ -103,8 +108,9 @@ def decode_line(decode_rows: list[dict], configs=("d1b10", "d3b4", "d2b6", "d6b1
     parts = []
     for w, b in sorted({(r["width"], r["batch"]) for r in decode_rows}):
         rows = {r["config"]: r for r in decode_rows if (r["width"], r["batch"]) == (w, b)}
-        shown = [f"`{c}` x{rows[c]['speedup']:.2f} ({rows[c]['speedup_lo']:.2f} to {rows[c]['speedup_hi']:.2f})" for c in configs if c in rows]
+        shown = [f"`{c}` x{rows[c]['speedup']:.2f} ({rows[c]['speedup_lo']:.2f} to {rows[c]['speedup_hi']:.2f})"
+                 for c in configs if c in rows]
         if shown: parts.append(f"C={w}, batch {b}: " + ", ".join(shown))
     if not parts: raise ValueError(f"none of {list(configs)} is in the decode table")
-    return (f"**Decode** (per-token latency through the KV-cache engine{', ' + setup if setup else ''}; the baseline's latency over the "
-            f"config's, 95% intervals): " + "; ".join(parts) + ".")
+    return (f"**Decode** (per-token latency through the KV-cache engine{', ' + setup if setup else ''}; "
+            f"the baseline's latency over the config's, 95% intervals): " + "; ".join(parts) + ".")
