@@ -89,7 +89,8 @@ def frontier_figure(rows: list[dict], title: str | None = None):
                 ax.annotate(r["config"], (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
             front = sorted((r for r in measured if r["pareto"]), key=lambda r: r["ms_per_token"])
             if front:
-                ax.plot([r["ms_per_token"] for r in front], [r["val_bpb"] for r in front], "--", color="grey", lw=0.8)
+                ax.plot([r["ms_per_token"] for r in front], [r["val_bpb"] for r in front], "--", color="grey", lw=0.8,
+                        drawstyle="steps-post")                    # the best bpb reachable within each latency
             for r in group:
                 if r["n_seeds"]: continue
                 ax.axvline(r["ms_per_token"], color="C3", ls=":", lw=1)
