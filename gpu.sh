@@ -23,7 +23,7 @@ export HF_HUB_OFFLINE=${HF_HUB_OFFLINE:-1}        # the kernels package (an FA3 
 if [ "$DRY" = 1 ]; then
   export CUDA_VISIBLE_DEVICES=""                  # the CPU path, even on a GPU machine
   PARAMS=(-p preset tiny -p train_steps 5 -p warmup_steps 1 -p grad_accum 1 -p rounds 3 -p compile_backend eager
-          -y "bench_configs: [baseline, F]")
+          -p decode_rounds 2 -p decode_new_tokens 8 -y "{bench_configs: [baseline, F], decode_configs: [baseline, F, d3b1]}")
   SMOKE=()
 else
   PARAMS=()

@@ -1,4 +1,4 @@
-"""Timing, op counts and peak memory of one config; full training steps of several configs timed round-robin, with intervals; the implementation variants production does not use, and the checks that measure them.
+"""Timing, op counts and peak memory of one config; full training steps of several configs timed round-robin, with intervals; decode latency through the KV-cache engine, interleaved, with intervals; the implementation variants production does not use, and the checks that measure them.
 
 Docs: https://depthbreadth.github.io/depthbreadth/bench.html.md"""
 
@@ -6,7 +6,7 @@ Docs: https://depthbreadth.github.io/depthbreadth/bench.html.md"""
 
 # %% ../nbs/12_bench.ipynb #7390dfc9
 from __future__ import annotations
-import copy, itertools, json, math, os, platform, statistics, subprocess, sys, tempfile, time
+import copy, gc, itertools, json, math, os, platform, statistics, subprocess, sys, tempfile, time
 from dataclasses import asdict, replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,19 +17,20 @@ import torch.nn.functional as F
 from torch.utils._python_dispatch import TorchDispatchMode
 from .runtime import COMPUTE_DTYPE, raise_compile_limit, sync, peak_memory_mb, versions, device_name
 from .ranking import t_quantile, median_interval
-from .config import window_sizes, run_tag
+from .config import BASELINE_TAG, window_sizes, run_tag
 from .layers import norm, apply_rotary, rotary_tables, BatchedLinear, ParallelMLP
 from .attention import attend, branches_to_heads, heads_to_branches, backend_status, backend_line
 from .model import VE_GATE_CHANNELS, Block, ParallelBlock, ParallelAttention, build_model, has_value_embed, attention_flops
 from .data import TokenLoader, get_data, token_dtype
-from .engine import decode_tokens_per_sec
+from .engine import Engine
 from .args import TrainArgs, resolve, model_config, plan
 from .trainer import RunState, build_optimizer, train_step, compile_model, COMPILE_GRAPHS, configure_process
 
 # %% auto #0
-__all__ = ['FRESH_ENV', 'bench_args', 'time_calls', 'count_ops', 'median', 'rel_spread', 'interleaved_times', 'split_half_ratios',
-           'memory_kind', 'memory_start_mb', 'token_loader', 'build_bench', 'decode_rate', 'measure_config',
-           'run_fresh', 'interleaved_train_steps', 'speed_table', 'EinsumBatchedLinear', 'LoopBatchedLinear',
+__all__ = ['FRESH_ENV', 'bench_args', 'time_calls', 'count_ops', 'median', 'rel_spread', 'interleaved_times', 'rotated',
+           'split_half_ratios', 'memory_kind', 'memory_start_mb', 'token_loader', 'build_bench', 'measure_config',
+           'run_fresh', 'interleaved_train_steps', 'speed_table', 'decode_latency', 'interleaved_decode',
+           'decode_table', 'decode_models', 'decode_benchmark', 'EinsumBatchedLinear', 'LoopBatchedLinear',
            'with_variant', 'linear_check', 'BranchBatched', 'BranchLoop', 'trunk_inputs', 'impl_check',
            'HeadsParallelAttention', 'layout_check', 'environment', 'device_slug']
 
@@ -78,8 +79,12 @@ def interleaved_times(calls: dict, rounds: int, warmup: int = 1, device="cpu") -
         for n in names: calls[n]()
     times = {n: [] for n in names}
     for i in range(rounds):
-        for n in names[i % len(names):] + names[:i % len(names)]: times[n] += time_calls(calls[n], 1, 0, device)
+        for n in rotated(names, i): times[n] += time_calls(calls[n], 1, 0, device)
     return times
+
+def rotated(names: list, i: int) -> list:
+    "`names` in round `i`'s order: rotated left by `i`, so every name leads a round in turn."
+    return names[i % len(names):] + names[:i % len(names)]
 
 def split_half_ratios(times: dict[str, list[float]], base: str) -> dict[str, tuple[float, float]]:
     "Speed ratio to `base` (base seconds / seconds, medians) from the first and from the second half of the rounds."
@@ -128,15 +133,9 @@ def build_bench(a: TrainArgs, seed: int = 0, loader=None) -> SimpleNamespace:
                            forward=torch.no_grad()(lambda: run.stepper(batches[0][0])))
 
 # %% ../nbs/12_bench.ipynb #b8237d64
-def decode_rate(model, batch_size: int, seq_len: int, new_tokens: int) -> tuple[float | None, str]:
-    "(decode tokens/sec, note) from the engine after a prompt of half the context (at most), or (None, why not)."
-    prompt_len = max(1, min(seq_len // 2, seq_len - new_tokens))
-    try: return float(decode_tokens_per_sec(model, batch_size, prompt_len, new_tokens)), f"engine, prompt {prompt_len}, {new_tokens} new tokens"
-    except Exception as e: return None, f"engine failed ({type(e).__name__}: {e})"
-
-def measure_config(a: TrainArgs, steps: int = 4, warmup: int = 1, fwd_steps: int | None = None, decode_new_tokens: int = 32,
-                   seed: int = 0, threads: int | None = None) -> dict:
-    "Training-step and forward timings, peak memory, FLOPs, op count and decode rate (`decode_new_tokens=0`: none) of one config in this process."
+def measure_config(a: TrainArgs, steps: int = 4, warmup: int = 1, fwd_steps: int | None = None, seed: int = 0,
+                   threads: int | None = None) -> dict:
+    "Training-step and forward timings, peak memory, FLOPs and op count of one config in this process."
     if threads and a.device == "cpu": torch.set_num_threads(threads)
     mem_start = memory_start_mb(a.device)
     b = build_bench(a, seed)
@@ -147,8 +146,6 @@ def measure_config(a: TrainArgs, steps: int = 4, warmup: int = 1, fwd_steps: int
     small = b.batches[0][0][:1]
     ops = count_ops(lambda: model(small, small).backward())     # eager, one sequence: the count does not depend on N
     model.zero_grad(set_to_none=True)
-    model.eval()
-    decode_tok_s, decode_note = decode_rate(model, a.device_batch_size, a.seq_len, decode_new_tokens) if decode_new_tokens else (None, "not measured")
     flops = model.estimate_flops()
     return dict(depth=a.depth, branches=a.branches, split_collect=a.split_collect, preset=a.preset, device=device,
                 device_name=device_name(device), compiled=bool(a.compile), dtype=str(model.cos.dtype).removeprefix("torch."),
@@ -158,7 +155,7 @@ def measure_config(a: TrainArgs, steps: int = 4, warmup: int = 1, fwd_steps: int
                 train_step_s=train_s, train_tok_s=b.tokens_per_step / median(train_s), train_spread=rel_spread(train_s),
                 fwd_s=fwd_s, fwd_tok_s=b.fwd_tokens / median(fwd_s), fwd_spread=rel_spread(fwd_s),
                 memory=memory_kind(device), peak_mem_mb=peak_mem, mem_before_model_mb=mem_start, mem_growth_mb=peak_mem - mem_start,
-                ops_per_fwd_bwd=ops, decode_tok_s=decode_tok_s, decode_note=decode_note, threads=torch.get_num_threads())
+                ops_per_fwd_bwd=ops, threads=torch.get_num_threads())
 
 # %% ../nbs/12_bench.ipynb #63bf271d
 _MARK = "@@BENCH@@"
@@ -211,6 +208,81 @@ def speed_table(times: dict[str, list[float]], tokens_per_step: dict[str, int], 
         rows.append(dict(config=name, rounds=n, tok_s=median(r), tok_s_lo=lo, tok_s_hi=hi, tok_s_coverage=cov,
                          ratio=math.exp(m), ratio_lo=math.exp(m - half), ratio_hi=math.exp(m + half)))
     return rows
+
+# %% ../nbs/12_bench.ipynb #8fcbc31d
+def decode_latency(model, batch_size: int = 1, prompt_len: int = 32, new_tokens: int = 64, seed: int = 0) -> dict:
+    "One greedy generation by the `Engine`: `prefill_s` (to the first token) and `step_s` (the seconds of each later one)."
+    if min(batch_size, prompt_len) < 1 or new_tokens < 2:
+        raise ValueError(f"decode needs batch_size >= 1, prompt_len >= 1 and new_tokens >= 2, "
+                         f"got {batch_size}, {prompt_len}, {new_tokens}")
+    prompt = torch.randint(0, model.config.vocab_size, (prompt_len,), generator=torch.Generator().manual_seed(seed)).tolist()
+    engine, marks = Engine(model, stop_token_ids=[]), []          # no stop token: every call decodes all new_tokens
+    sync(model.lm_head.weight.device); t0 = time.perf_counter()
+    for _ in engine.generate(prompt, num_samples=batch_size, max_tokens=new_tokens, temperature=0.0):
+        marks.append(time.perf_counter())                          # a column is a Python list: the device is done with it
+    return dict(prefill_s=marks[0] - t0, step_s=[b - a for a, b in zip(marks, marks[1:])])
+
+def interleaved_decode(models: dict, batch_sizes=(1, 16), rounds: int = 5, prompt_len: int = 32, new_tokens: int = 64,
+                       warmup: int = 1, seed: int = 0) -> dict:
+    "Per batch size and model: prefill seconds and per-token seconds (the median of a round's steps) of each round."
+    keys = [(N, name) for N in batch_sizes for name in models]
+    call = lambda N, name, n=new_tokens: decode_latency(models[name], N, prompt_len, n, seed)
+    for _ in range(warmup):
+        for k in keys: call(*k, n=min(new_tokens, 8))            # first calls: allocator, caches; a few tokens are enough
+    prefill_s, token_s = ({N: {name: [] for name in models} for N in batch_sizes} for _ in range(2))
+    for i in range(rounds):
+        for N, name in rotated(keys, i):
+            r = call(N, name)
+            prefill_s[N][name].append(r["prefill_s"]); token_s[N][name].append(median(r["step_s"]))
+    return dict(prefill_s=prefill_s, token_s=token_s, rounds=rounds, warmup=warmup, prompt_len=prompt_len,
+                new_tokens=new_tokens)
+
+def decode_table(res: dict, base: str = BASELINE_TAG, conf: float = 0.95) -> list[dict]:
+    "Per batch size and config: ms/token, tokens/sec, speed-up over `base` (`speed_table`'s intervals), prefill ms."
+    rows = []
+    for N, times in res["token_s"].items():
+        for r in speed_table(times, {name: N for name in times}, base, conf):
+            ts = times[r["config"]]
+            lo, hi, _ = median_interval(ts, conf)
+            rows.append(dict(width=res.get("width"), batch=N, config=r["config"], rounds=r["rounds"],
+                             ms_per_token=1e3 * median(ts), ms_lo=1e3 * lo, ms_hi=1e3 * hi,
+                             tok_s=r["tok_s"], tok_s_lo=r["tok_s_lo"], tok_s_hi=r["tok_s_hi"],
+                             speedup=r["ratio"], speedup_lo=r["ratio_lo"], speedup_hi=r["ratio_hi"],
+                             prefill_ms=1e3 * median(res["prefill_s"][N][r["config"]])))
+    return rows
+
+# %% ../nbs/12_bench.ipynb #3cd31aa0
+def decode_models(rows, preset: str, seed: int = 0, **overrides) -> dict:
+    "Random-weight models of `rows` (grid rows or depth cuts) at `preset`'s shape, in eval mode on its device, by tag."
+    models = {}
+    for row in rows:
+        a = bench_args(row, preset, **overrides)
+        torch.manual_seed(seed)
+        models[row.tag] = build_model(model_config(a), a.device).eval()
+    return models
+
+def decode_benchmark(rows, presets=("cpu", "gpu"), batch_sizes=(1, 16), rounds: int = 5, prompt_len: int = 32,
+                     new_tokens: int = 64, warmup: int = 1, threads: int | None = None, seed: int = 0, log=print,
+                     **overrides) -> dict:
+    "Interleaved decode rounds of `rows` (the baseline first) at each preset's width; per-width results and one `table`."
+    if not rows or rows[0].tag != BASELINE_TAG:
+        raise ValueError(f"the baseline {BASELINE_TAG} must be the first row: it is the denominator of every speed-up")
+    if threads: torch.set_num_threads(threads)
+    widths, table = {}, []
+    for preset in presets:
+        t0, a = time.perf_counter(), bench_args(rows[0], preset, **overrides)
+        models = decode_models(rows, preset, seed, **overrides)
+        res = interleaved_decode(models, batch_sizes, rounds, prompt_len, new_tokens, warmup, seed)
+        res.update(preset=preset, width=a.width, head_dim=a.head_dim, vocab_size=a.vocab_size, device=a.device,
+                   seconds=time.perf_counter() - t0)
+        widths[preset] = res; table += decode_table(res)
+        log(f"decode at C={a.width} ({preset} preset): {len(rows)} configs x batch {list(batch_sizes)} x {rounds} rounds "
+            f"in {res['seconds']:.0f} s")
+        del models; gc.collect()
+        if a.device.startswith("cuda"): torch.cuda.empty_cache()
+    return dict(widths=widths, table=table, threads=torch.get_num_threads(), batch_sizes=list(batch_sizes), rounds=rounds,
+                prompt_len=prompt_len, new_tokens=new_tokens, compiled=False, cuda_graphs=False,
+                engine="depthbreadth.engine.Engine")
 
 # %% ../nbs/12_bench.ipynb #a2056fee
 class EinsumBatchedLinear(BatchedLinear):

@@ -11,8 +11,9 @@ from dataclasses import dataclass, asdict, fields
 from typing import NamedTuple
 
 # %% auto #0
-__all__ = ['VALUE_EMBED_RULES', 'BASELINE_DEPTH', 'GRID', 'BASELINE_TAG', 'ConfigError', 'GPTConfig', 'window_sizes',
-           'transformer_params', 'run_tag', 'GridRow', 'grid_rows', 'grid_table', 'check_param_budget', 'make_config']
+__all__ = ['VALUE_EMBED_RULES', 'BASELINE_DEPTH', 'GRID', 'BASELINE_TAG', 'DEPTH_CUTS', 'ConfigError', 'GPTConfig',
+           'window_sizes', 'transformer_params', 'run_tag', 'GridRow', 'grid_rows', 'is_depth_cut', 'grid_table',
+           'check_param_budget', 'make_config']
 
 # %% ../nbs/00_config.ipynb #403a49e6
 class ConfigError(ValueError):
@@ -122,19 +123,28 @@ GRID = [_grid_row(*r) for r in [  # (label, D, R, split_collect); the baseline f
 BASELINE_TAG = GRID[0].tag
 
 def grid_rows(names: list[str] | None = None) -> list[GridRow]:
-    "The rows named by label or tag, in grid order (None: every row); unknown names raise one `ValueError` listing the valid ones."
+    "The rows named by label or tag, in grid order, then the depth cuts (None: the grid); unknown names raise `ValueError`."
     if names is None: return list(GRID)
     if isinstance(names, str): names = [names]
-    unknown = [n for n in names if not any(n in (r.label, r.tag) for r in GRID)]
-    if unknown: raise ValueError(f"unknown grid rows {unknown}; valid labels: {[r.label for r in GRID]}, tags: {[r.tag for r in GRID]}")
-    return [r for r in GRID if r.label in names or r.tag in names]
+    named = GRID + DEPTH_CUTS                                  # the depth-cut baselines (below) are named rows too
+    unknown = [n for n in names if not any(n in (r.label, r.tag) for r in named)]
+    if unknown:
+        raise ValueError(f"unknown grid rows {unknown}; valid labels: {[r.label for r in named]}, tags: {[r.tag for r in named]}")
+    return [r for r in named if r.label in names or r.tag in names]
+
+# %% ../nbs/00_config.ipynb #85e228a6
+DEPTH_CUTS = [_grid_row(f"cut{d}", d, 1, False) for d in (6, 4, 3)]   # the baseline with fewer layers: d6b1, d4b1, d3b1
+
+def is_depth_cut(depth: int, n_branches: int, split_collect: bool = False) -> bool:
+    "Whether `depth x n_branches` (with `split_collect`) is a named depth-cut baseline, exempt from the parameter gate."
+    return any((r.depth, r.branches, r.split_collect) == (depth, n_branches, bool(split_collect)) for r in DEPTH_CUTS)
 
 # %% ../nbs/00_config.ipynb #e660a8dc
-def grid_table(n_embd: int = 768) -> list[dict]:
-    "The grid as rows: label, shape, tag, trunk parameters P and the delta against `P_base` at this width."
+def grid_table(n_embd: int = 768, rows: list[GridRow] | None = None) -> list[dict]:
+    "The grid (or `rows`) as rows: label, shape, tag, trunk parameters P and the delta against `P_base` at this width."
     base = transformer_params(BASELINE_DEPTH, 1, n_embd, split_collect=False)
-    rows = []
-    for r in GRID:
+    grid, rows = GRID if rows is None else rows, []
+    for r in grid:
         P = transformer_params(r.depth, r.branches, n_embd, r.split_collect)
         rows.append(dict(label=r.label, shape=f"{r.depth} x {r.branches}", tag=r.tag, depth=r.depth, branches=r.branches,
                          split_collect=r.split_collect, params=P, delta=P - base, delta_pct=round(100 * (P - base) / base, 1)))
@@ -148,7 +158,8 @@ def check_param_budget(n_layer: int, n_branches: int, n_embd: int, split_collect
     rel = (P - base) / base
     if abs(rel) > tolerance + 1e-12:
         raise ConfigError(f"{n_layer}x{n_branches} at C={n_embd} has {P:,} trunk parameters vs the baseline's {base:,} "
-                          f"({100 * rel:+.1f}%), outside +/-{100 * tolerance:.0f}%; pass allow_param_mismatch=True to build it anyway")
+                          f"({100 * rel:+.1f}%), outside +/-{100 * tolerance:.0f}%; pass allow_param_mismatch=True to build it anyway "
+                          f"(the named depth cuts {[r.tag for r in DEPTH_CUTS]} need not)")
     return rel
 
 def make_config(depth: int, n_branches: int = 1, width: int | None = None, aspect_ratio: float | None = None,
@@ -162,7 +173,8 @@ def make_config(depth: int, n_branches: int = 1, width: int | None = None, aspec
         width = math.ceil(depth * aspect_ratio / head_dim) * head_dim
     if width % head_dim: raise ConfigError(f"width {width} is not divisible by head_dim {head_dim}")
     if split_collect is None: split_collect = n_branches > 1
-    if not allow_param_mismatch: check_param_budget(depth, n_branches, width, split_collect)
+    if not (allow_param_mismatch or is_depth_cut(depth, n_branches, split_collect)):    # depth cuts: outside it by design
+        check_param_budget(depth, n_branches, width, split_collect)
     n_head = width // head_dim
     return GPTConfig(n_layer=depth, n_branches=n_branches, n_embd=width, n_head=n_head,
                      n_kv_head=n_head if n_kv_head is None else n_kv_head, split_collect=split_collect, **kwargs)

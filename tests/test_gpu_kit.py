@@ -62,6 +62,10 @@ def test_dry_run_outputs(dry_run):
     verdict = r.stdout.split("== verdict\n", 1)[1]
     for tag in TRAINED: assert f"\n{tag}: " in verdict
     assert "d1b10: " in verdict and "x [" in verdict.split("d1b10: ", 1)[1].splitlines()[0]
+    decode = {(row["batch"], row["config"]): row for row in res["decode"]["table"]}           # eager decode through the engine
+    assert set(decode) == {(N, tag) for N in (1, 16) for tag in ("d12b1", "d1b10", "d3b1")} and not res["decode"]["compiled"]
+    assert all(row["ms_per_token"] > 0 and row["speedup_lo"] <= row["speedup"] <= row["speedup_hi"] for row in decode.values())
+    assert decode[1, "d12b1"]["speedup"] == 1.0 and "**Decode**" in verdict and "`d3b1` x" in verdict
 
 def test_usage_error():
     r = subprocess.run([str(ROOT / "gpu.sh"), "--fast"], cwd=ROOT, capture_output=True, text=True)
