@@ -18,9 +18,9 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from .runtime import COMPUTE_DTYPE, raise_compile_limit, sync, peak_memory_mb, versions, device_name
 from .ranking import t_quantile, median_interval
 from .config import BASELINE_TAG, window_sizes, run_tag
-from .layers import norm, apply_rotary, rotary_tables, BatchedLinear, ParallelMLP
+from .layers import norm, apply_rotary, rotary_tables, Linear, BatchedLinear, ParallelMLP
 from .attention import attend, branches_to_heads, heads_to_branches, backend_status, backend_line
-from .model import VE_GATE_CHANNELS, Block, ParallelBlock, ParallelAttention, build_model, has_value_embed, attention_flops
+from .model import VE_GATE_CHANNELS, Block, ParallelBlock, ParallelAttention, build_model, has_value_embed, value_embed_tables, attention_flops
 from .data import TokenLoader, get_data, token_dtype
 from .engine import Engine
 from .args import TrainArgs, resolve, model_config, plan
@@ -341,14 +341,24 @@ class BranchLoop(nn.Module):
     def __init__(self, batched: BranchBatched):
         super().__init__()
         cfg = batched.config
-        self.windows, one = batched.windows, replace(cfg, n_branches=1, split_collect=False)
+        self.windows, one = batched.windows, replace(cfg, n_branches=1, split_collect=False, value_embeds=False)
         self.layers = nn.ModuleList(nn.ModuleList(Block(one, i) for _ in range(cfg.n_branches)) for i in range(cfg.n_layer))
+        self.ve_branches, self.shared = [pb.attn.ve_branches for pb in batched.layers], cfg.value_embed_rule == "reference"
         with torch.no_grad():
             for blocks, pb in zip(self.layers, batched.layers):
                 for r, blk in enumerate(blocks):
                     for name, p in blk.named_parameters(): p.copy_(pb.get_parameter(name)[r])
+                    if r in pb.attn.ve_branches:                           # this block has a gate (and a table)
+                        blk.attn.ve_gate = Linear(*pb.attn.ve_gate.weight.shape[:0:-1]).to(pb.attn.ve_gate.weight)
+                        blk.attn.ve_gate.weight.copy_(pb.attn.ve_gate.weight[r - pb.attn.ve_branches.start])
+    def _ve(self, ve, i, r, N, T):                                         # branch r's value embedding (N,T,Hkv*Dh) or None
+        rng = self.ve_branches[i]
+        if ve is None or r not in rng: return None
+        return ve if self.shared else ve.view(N, T, len(rng), -1)[:, :, r - rng.start]
     def forward(self, xs, ves, cos, sin):                                  # xs: R tensors (N,T,C)
-        for blocks, ve, w in zip(self.layers, ves, self.windows): xs = [blk(x, ve, cos, sin, w) for blk, x in zip(blocks, xs)]
+        N, T = xs[0].shape[:2]
+        for i, (blocks, ve, w) in enumerate(zip(self.layers, ves, self.windows)):
+            xs = [blk(x, self._ve(ve, i, r, N, T), cos, sin, w) for r, (blk, x) in enumerate(zip(blocks, xs))]
         return xs
 
 def trunk_inputs(config, batch_size: int, device="cpu", dtype=torch.float32, seed: int = 0):
@@ -357,8 +367,8 @@ def trunk_inputs(config, batch_size: int, device="cpu", dtype=torch.float32, see
     N, T, R, C = batch_size, config.sequence_len, config.n_branches, config.n_embd
     x = torch.randn(N, T, R, C, device=device, dtype=dtype, generator=g)
     xs = [x[:, :, r].contiguous() for r in range(R)]
-    ves = [torch.randn(N, T, config.n_kv_head * config.head_dim, device=device, dtype=dtype, generator=g) if has_value_embed(i, config) else None
-           for i in range(config.n_layer)]
+    ves = [torch.randn(N, T, n * config.n_kv_head * config.head_dim, device=device, dtype=dtype, generator=g) if n else None
+           for n in value_embed_tables(config)]
     cos, sin = rotary_tables(T, config.head_dim, device=device, dtype=dtype)
     return x, xs, ves, cos, sin
 
@@ -389,9 +399,7 @@ class HeadsParallelAttention(ParallelAttention):
         N, T, R, C = x.shape
         q = self.c_q(x).view(N, T, R, self.n_head, self.head_dim)
         k = self.c_k(x).view(N, T, R, self.n_kv_head, self.head_dim)
-        v = self.c_v(x).view(N, T, R, self.n_kv_head, self.head_dim)
-        if ve is not None:                                                             # ve (N,T,Hkv*Dh), shared by the branches
-            v = v + 3 * torch.sigmoid(self.ve_gate(x[..., :VE_GATE_CHANNELS])).unsqueeze(-1) * ve.view(N, T, 1, self.n_kv_head, self.head_dim)
+        v = self.add_value_embed(self.c_v(x).view(N, T, R, self.n_kv_head, self.head_dim), x, ve)   # (N,T,R,Hkv,Dh)
         q, k, v = branches_to_heads(q), branches_to_heads(k), branches_to_heads(v)    # (N,T,R*H,Dh)
         q, k = norm(apply_rotary(q, cos, sin)) * 1.2, norm(apply_rotary(k, cos, sin)) * 1.2
         return self.c_proj(heads_to_branches(attend(q, k, v, window), R).reshape(N, T, R, C))
