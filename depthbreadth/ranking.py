@@ -18,7 +18,9 @@ __all__ = ['t_cdf', 't_quantile', 'median_interval', 'run_is_unstable', 'run_see
 # %% ../nbs/10_ranking.ipynb #282da244
 def t_cdf(t: float, df: int) -> float:
     "The distribution function of Student's t with integer `df` degrees of freedom (A&S 26.7.3 odd df, 26.7.4 even df)."
-    if not (isinstance(df, (int, np.integer)) and df >= 1): raise ValueError(f"t_cdf needs integer df >= 1, got {df!r}")
+    if not (isinstance(df, (int, float, np.number)) and df >= 1 and float(df).is_integer()):
+        raise ValueError(f"t_cdf needs integer df >= 1, got {df!r}")
+    df = int(df)
     th = math.atan(t / math.sqrt(df)); c2 = math.cos(th) ** 2
     s, term = 0.0, 1.0
     for k in range(1, (df - 1) // 2 + 1 if df % 2 else df // 2 + 1):

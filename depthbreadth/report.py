@@ -142,7 +142,7 @@ def speed_family(table: list[dict], tags: list[str], conf: float = 0.95) -> list
     by_tag, rows = {r["tag"]: r for r in table}, []
     for t in tags:
         if t not in by_tag: continue
-        r, df = by_tag[t], int(by_tag[t]["rounds"]) - 1
+        r, df = by_tag[t], int(by_tag[t].get("rounds") or 0) - 1
         est = math.log(r["ratio"])
         se = (math.log(r["ratio_hi"]) - math.log(r["ratio_lo"])) / (2 * t_quantile((1 + conf) / 2, df)) if df >= 1 else math.nan
         rows.append(dict(tag=t, est=est, se=se, df=df))
@@ -186,9 +186,9 @@ def ci(est: float, lo: float, hi: float, digits: int = 4) -> str:
     return f"{est:+.{digits}f} ({lo:+.{digits}f} to {hi:+.{digits}f})"
 
 def family_ci(r: dict, digits: int = 4) -> str:
-    "A `holm` row's estimate, raw interval and, when it differs, the Holm-adjusted one with its family size."
-    raw = ci(r["est"], r["lo"], r["hi"], digits)
-    if r.get("m", 1) <= 1 or not math.isfinite(r.get("adj_lo", math.nan)): return raw
+    "A `holm` row's estimate, raw interval and, when it differs at `digits`, the Holm-adjusted one with its family size."
+    raw, adj = ci(r["est"], r["lo"], r["hi"], digits), ci(r["est"], r.get("adj_lo", math.nan), r.get("adj_hi", math.nan), digits)
+    if r.get("m", 1) <= 1 or not math.isfinite(r.get("adj_lo", math.nan)) or adj == raw: return raw
     return raw[:-1] + f"; Holm over {r['m']}: {r['adj_lo']:+.{digits}f} to {r['adj_hi']:+.{digits}f})"
 
 def beyond(lo: float, hi: float) -> bool:
