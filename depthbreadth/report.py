@@ -13,7 +13,8 @@ from .ranking import t_cdf, t_quantile, block_fit, run_is_unstable
 
 # %% auto #0
 __all__ = ['t_p_value', 'holm', 'seed_values', 'seed_contrast', 'equal_variances', 'pooled_noise', 'gap_change', 'speed_family',
-           'bpb_at_seconds', 'equal_time_gap', 'troubled_runs', 'ci', 'family_ci', 'beyond']
+           'bpb_at_seconds', 'equal_time_gap', 'troubled_runs', 'ci', 'family_ci', 'beyond', 'condition_changes',
+           'change_sentence']
 
 # %% ../nbs/13_report.ipynb #e448d38e
 def t_p_value(est: float, se: float, df: int) -> float:
@@ -30,7 +31,8 @@ def holm(rows: list[dict], family: str, conf: float = 0.95) -> list[dict]:
     for r in out:
         r["p"] = t_p_value(r["est"], r["se"], r["df"])
         half = t_quantile(1 - alpha / 2, int(r["df"])) * r["se"] if math.isfinite(r["p"]) else math.nan
-        r |= dict(lo=r["est"] - half, hi=r["est"] + half, p_holm=math.nan, adj_lo=math.nan, adj_hi=math.nan, differs=False)
+        r |= dict(lo=r["est"] - half, hi=r["est"] + half, p_holm=math.nan, adj_lo=math.nan, adj_hi=math.nan,
+                  differs=False)
     order = sorted((r for r in out if math.isfinite(r["p"])), key=lambda r: r["p"])
     m, running, stop = len(order), 0.0, None
     for k, r in enumerate(order):
@@ -48,12 +50,14 @@ def seed_values(cells: dict[tuple[str, int], float], weights: dict[str, float], 
     tag has a run in `cells` ((tag, seed) -> val bpb)."""
     tags = [t for t, w in weights.items() if w]
     common = set.intersection(*({s for t2, s in cells if t2 == t} for t in tags)) if tags else set()
-    return {s: sum(w * cells[t, s] for t, w in weights.items() if w) for s in sorted(common) if seeds is None or s in seeds}
+    return {s: sum(w * cells[t, s] for t, w in weights.items() if w)
+            for s in sorted(common) if seeds is None or s in seeds}
 
 def seed_contrast(cells: dict[tuple[str, int], float], weights: dict[str, float], s2: float, df: int, seeds=None,
                   conf: float = 0.95) -> dict:
     """A contrast of configs computed seed by seed (`seed_values`): `est` (the mean over its `n` seeds), `se` from the
-    pooled noise `s2` on `df`, the pooled interval `lo`..`hi`, and its own `own_sd`, `own_lo`..`own_hi` (t, n - 1 df)."""
+    pooled noise `s2` on `df`, the pooled interval `lo`..`hi`, and its own `own_sd`, `own_lo`..`own_hi`
+    (t, n - 1 df)."""
     vals = seed_values(cells, weights, seeds)
     n, w2 = len(vals), sum(w * w for w in weights.values())
     out = dict(n=n, seeds=list(vals), est=math.nan, se=math.nan, df=df, lo=math.nan, hi=math.nan, own_sd=math.nan,
@@ -75,7 +79,8 @@ def _bartlett(ss: np.ndarray, dfs: np.ndarray) -> np.ndarray:
     n_df, k = dfs.sum(), len(dfs)
     sp2 = ss.sum(axis=0) / n_df
     c = 1 + (np.sum(1 / dfs) - 1 / n_df) / (3 * (k - 1))
-    return (n_df * np.log(sp2) - np.sum(dfs[:, None] * np.log(ss.reshape(k, -1) / dfs[:, None]), axis=0).reshape(sp2.shape)) / c
+    own = np.sum(dfs[:, None] * np.log(ss.reshape(k, -1) / dfs[:, None]), axis=0).reshape(sp2.shape)
+    return (n_df * np.log(sp2) - own) / c
 
 def equal_variances(cells: dict[tuple[str, int], float], alpha: float = 0.05, draws: int = 4000, seed: int = 0) -> dict:
     """Each config's own residual sd (`sd`: tag -> sd, `df`: tag -> its residual df) beside the `pooled_sd` of the block
@@ -94,7 +99,8 @@ def equal_variances(cells: dict[tuple[str, int], float], alpha: float = 0.05, dr
     total_df = dfs.sum()
     pooled = ss.sum() / total_df if total_df > 1e-9 else math.nan
     out = dict(sd={t: math.sqrt(ss[i] / dfs[i]) if dfs[i] > 1e-9 else math.nan for i, t in enumerate(tags)},
-               df={t: float(dfs[i]) for i, t in enumerate(tags)}, pooled_sd=math.sqrt(pooled) if math.isfinite(pooled) else math.nan,
+               df={t: float(dfs[i]) for i, t in enumerate(tags)},
+               pooled_sd=math.sqrt(pooled) if math.isfinite(pooled) else math.nan,
                pooled_df=round(total_df), stat=math.nan, p=math.nan, tested=[], equal=True)
     keep = [i for i, t in enumerate(tags) if dfs[i] >= 1 - 1e-9 and ss[i] > 0]
     if len(keep) < 2: return out
@@ -130,7 +136,8 @@ def gap_change(cells: dict[tuple[str, int], float], tag: str, cond: str, baselin
     ss = sum(sum((v - sum(g.values()) / len(g)) ** 2 for v in g.values()) for g in gaps if g)
     var = ss / pair_df if pair_df >= 1 else math.nan
     out = dict(gap=seed_contrast(cells, {a: 1, b: -1}, s2, df, seeds=change["seeds"], conf=conf),
-               main=seed_contrast(cells, {tag: 1, baseline_tag: -1}, s2, df, seeds=change["seeds"], conf=conf), change=change)
+               main=seed_contrast(cells, {tag: 1, baseline_tag: -1}, s2, df, seeds=change["seeds"], conf=conf),
+               change=change)
     out = {k: _with_pair_noise(r, var, pair_df, 2 if k == "change" else 1, conf) for k, r in out.items()}
     return out | dict(s2=s2, df=df, pair_var=var, pair_df=pair_df, seeds=change["seeds"])
 
@@ -144,7 +151,8 @@ def speed_family(table: list[dict], tags: list[str], conf: float = 0.95) -> list
         if t not in by_tag: continue
         r, df = by_tag[t], int(by_tag[t].get("rounds") or 0) - 1
         est = math.log(r["ratio"])
-        se = (math.log(r["ratio_hi"]) - math.log(r["ratio_lo"])) / (2 * t_quantile((1 + conf) / 2, df)) if df >= 1 else math.nan
+        width = math.log(r["ratio_hi"]) - math.log(r["ratio_lo"])
+        se = width / (2 * t_quantile((1 + conf) / 2, df)) if df >= 1 else math.nan
         rows.append(dict(tag=t, est=est, se=se, df=df))
     out = holm(rows, "speed", conf)
     for r in out: r |= {k: math.exp(r[k]) for k in ("lo", "hi", "adj_lo", "adj_hi")} | dict(ratio=math.exp(r["est"]))
@@ -152,7 +160,7 @@ def speed_family(table: list[dict], tags: list[str], conf: float = 0.95) -> list
 
 # %% ../nbs/13_report.ipynb #de2d2fc7
 def bpb_at_seconds(curve: list[tuple[int, float]], tok_per_s: float, seconds: float) -> float:
-    "val bpb of one run's `curve` ((tokens, val bpb) evaluations) at `seconds` of training at `tok_per_s`, interpolated."
+    "val bpb of one run's `curve` ((tokens, val bpb) evaluations) at `seconds` of training at `tok_per_s`."
     tokens, bpb = np.array([c[0] for c in curve], float), np.array([c[1] for c in curve], float)
     if not len(tokens) or not 0 <= seconds * tok_per_s <= tokens.max() + 1e-6: return math.nan
     return float(np.interp(seconds * tok_per_s, tokens, bpb))
@@ -165,7 +173,8 @@ def equal_time_gap(curves: dict[tuple[str, int], list[tuple[int, float]]], tag: 
     seeds = sorted({s for t, s in curves if t == tag} & {s for t, s in curves if t == baseline_tag})
     if not seeds: return dict(n=0, est=math.nan, lo=math.nan, hi=math.nan, seconds=math.nan, values={})
     end = min(max(c[0] for c in curves[t, s]) / tok_s[t] for s in seeds for t in (tag, baseline_tag))
-    vals = {s: bpb_at_seconds(curves[tag, s], tok_s[tag], end) - bpb_at_seconds(curves[baseline_tag, s], tok_s[baseline_tag], end)
+    at = lambda t, s: bpb_at_seconds(curves[t, s], tok_s[t], end)
+    vals = {s: at(tag, s) - at(baseline_tag, s)
             for s in seeds}
     n, est = len(vals), sum(vals.values()) / len(vals)
     half = (t_quantile((1 + conf) / 2, n - 1) * math.sqrt(sum((v - est) ** 2 for v in vals.values()) / (n - 1) / n)
@@ -186,11 +195,42 @@ def ci(est: float, lo: float, hi: float, digits: int = 4) -> str:
     return f"{est:+.{digits}f} ({lo:+.{digits}f} to {hi:+.{digits}f})"
 
 def family_ci(r: dict, digits: int = 4) -> str:
-    "A `holm` row's estimate, raw interval and, when it differs at `digits`, the Holm-adjusted one with its family size."
-    raw, adj = ci(r["est"], r["lo"], r["hi"], digits), ci(r["est"], r.get("adj_lo", math.nan), r.get("adj_hi", math.nan), digits)
+    "A `holm` row's estimate, raw interval and, where it differs at `digits`, the Holm-adjusted one (family size m)."
+    raw = ci(r["est"], r["lo"], r["hi"], digits)
+    adj = ci(r["est"], r.get("adj_lo", math.nan), r.get("adj_hi", math.nan), digits)
     if r.get("m", 1) <= 1 or not math.isfinite(r.get("adj_lo", math.nan)) or adj == raw: return raw
     return raw[:-1] + f"; Holm over {r['m']}: {r['adj_lo']:+.{digits}f} to {r['adj_hi']:+.{digits}f})"
 
 def beyond(lo: float, hi: float) -> bool:
     "Whether the interval `lo`..`hi` excludes 0."
     return math.isfinite(lo) and math.isfinite(hi) and (lo > 0 or hi < 0)
+
+# %% ../nbs/13_report.ipynb #44ce4cdf
+def _chosen(r: dict, pooled: bool) -> dict:
+    "A `gap_change` part as (est, se, df, n, lo, hi) on the pooled noise or on the pair's own."
+    k = "" if pooled else "pair_"
+    return dict(est=r["est"], n=r["n"], se=r[f"{k}se"], df=r["df"] if pooled else r["pair_df"],
+                lo=r[f"{k}lo"], hi=r[f"{k}hi"])
+
+def condition_changes(cells: dict[tuple[str, int], float], tag: str, conditions: list[str], pooled: bool = True,
+                      family: str = "controls", baseline_tag: str = BASELINE_TAG) -> list[dict]:
+    """Per condition of `conditions` with a paired seed (cells `<tag>@<cond>`): `seeds`, the `main` gap at them, the
+    `gap` under the condition and the `change` (Holm rows: families `<family>: gap` and `<family>: change`)."""
+    found = {c: r for c in conditions if (r := gap_change(cells, tag, c, baseline_tag))["seeds"]}
+    gaps = holm([_chosen(r["gap"], pooled) for r in found.values()], f"{family}: gap")
+    changes = holm([_chosen(r["change"], pooled) for r in found.values()], f"{family}: change")
+    return [dict(condition=c, tag=tag, seeds=r["seeds"], main=_chosen(r["main"], pooled), gap=g, change=d)
+            for (c, r), g, d in zip(found.items(), gaps, changes)]
+
+def change_sentence(row: dict, what: str) -> str:
+    "One `condition_changes` row in words: the gap under the condition and its change from the same seeds' main gap."
+    g, d, n = row["gap"], row["change"], len(row["seeds"])
+    same_sign = np.sign(g["est"]) == np.sign(row["main"]["est"])
+    verdict = ("the gap is not distinguishable from 0 there" if not g["differs"] else
+               "the gap survives (its interval excludes 0)" if same_sign else
+               "the gap reverses sign beyond the interval")
+    if d["differs"]: change = "the gap grows" if np.sign(d["est"]) == np.sign(row["main"]["est"]) else "the gap narrows"
+    else: change = "no change beyond the interval" + (" (the raw interval excludes 0, the Holm-adjusted one does not)"
+                                                      if beyond(d["lo"], d["hi"]) else "")
+    return (f"{what} ({n} paired seed{'s' * (n > 1)}): gap {family_ci(g)}, {verdict}; the same seeds' main gap "
+            f"{ci(row['main']['est'], row['main']['lo'], row['main']['hi'])}, change {family_ci(d)}: {change}.")
