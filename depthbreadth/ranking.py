@@ -11,24 +11,29 @@ import numpy as np
 from .config import BASELINE_TAG, GRID
 
 # %% auto #0
-__all__ = ['t_quantile', 'median_interval', 'run_is_unstable', 'run_seed', 'stable_bpb', 'paired_deltas', 'block_fit',
+__all__ = ['t_cdf', 't_quantile', 'median_interval', 'run_is_unstable', 'run_seed', 'stable_bpb', 'paired_deltas', 'block_fit',
            'contrast_interval', 'bpb_stats', 'weighted_contrast', 'param_slope', 'param_adjusted', 'rank_configs',
            'finalists', 'stage1_answer', 'differs_from_baseline', 'null_false_positive_rate']
 
 # %% ../nbs/10_ranking.ipynb #282da244
+def t_cdf(t: float, df: int) -> float:
+    "The distribution function of Student's t with integer `df` degrees of freedom (A&S 26.7.3 odd df, 26.7.4 even df)."
+    if not (isinstance(df, (int, float, np.number)) and df >= 1 and float(df).is_integer()):
+        raise ValueError(f"t_cdf needs integer df >= 1, got {df!r}")
+    df = int(df)
+    th = math.atan(t / math.sqrt(df)); c2 = math.cos(th) ** 2
+    s, term = 0.0, 1.0
+    for k in range(1, (df - 1) // 2 + 1 if df % 2 else df // 2 + 1):
+        s += term; term *= (2 * k / (2 * k + 1) if df % 2 else (2 * k - 1) / (2 * k)) * c2
+    a = 2 / math.pi * (th + math.sin(th) * math.cos(th) * s) if df % 2 else math.sin(th) * s
+    return 0.5 + a / 2
+
 @functools.lru_cache(maxsize=None)
 def t_quantile(p: float, df: int) -> float:
-    "The `p` quantile of Student's t with integer `df` degrees of freedom, by bisection on its distribution function."
+    "The `p` quantile of Student's t with integer `df` degrees of freedom, by bisection on `t_cdf`."
     if p < 0.5: return -t_quantile(1 - p, df)
-    def cdf(t):                                                    # A&S 26.7.3 (odd df) and 26.7.4 (even df)
-        th = math.atan(t / math.sqrt(df)); c2 = math.cos(th) ** 2
-        s, term = 0.0, 1.0
-        for k in range(1, (df - 1) // 2 + 1 if df % 2 else df // 2 + 1):
-            s += term; term *= (2 * k / (2 * k + 1) if df % 2 else (2 * k - 1) / (2 * k)) * c2
-        a = 2 / math.pi * (th + math.sin(th) * math.cos(th) * s) if df % 2 else math.sin(th) * s
-        return 0.5 + a / 2
     lo, hi = 0.0, 1e4
-    for _ in range(100): lo, hi = ((lo + hi) / 2, hi) if cdf((lo + hi) / 2) < p else (lo, (lo + hi) / 2)
+    for _ in range(100): lo, hi = ((lo + hi) / 2, hi) if t_cdf((lo + hi) / 2, df) < p else (lo, (lo + hi) / 2)
     return (lo + hi) / 2
 
 def median_interval(xs, conf: float = 0.95) -> tuple[float, float, float]:

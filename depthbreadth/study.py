@@ -48,8 +48,8 @@ def run_finished(run_dir: Path, args: dict) -> bool:
     return s is not None and s.get("status") != "failed"
 
 # %% ../nbs/11_study.ipynb #a3139557
-def run_study(plan: list[tuple], out_dir: Path, root: Path, preset: str, tokens: int, eval_every: int, corpus: str,
-              save_every: int, extra: dict | None = None, settings: dict | None = None) -> dict[str, dict]:
+def run_study(plan: list[tuple], out_dir: Path, root: Path, *, preset: str, tokens: int, eval_every: int, corpus: str,
+              save_every: int = 25, extra: dict | None = None, settings: dict | None = None) -> dict[str, dict]:
     """Run every `(tag, seed)` or `(tag, seed, run_settings)` of `plan` through `root/nbs/train.ipynb` (papermill) into
     `out_dir/<name>.ipynb` and the run directory `out_dir/<name>/` (`run_name`). Finished runs are skipped, half-finished ones
     resume from their checkpoint. `settings` (all runs) and `run_settings` are train arguments that identify a run; `extra`
