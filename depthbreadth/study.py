@@ -43,9 +43,10 @@ def recorded_run(run_dir: Path, args: dict) -> dict | None:
     return s if all(recorded.get(k) == v for k, v in args.items()) else None
 
 def run_finished(run_dir: Path, args: dict) -> bool:
-    "Whether `run_dir` holds a finished run trained with exactly `args`: complete or unstable (a result); a failed one is retried."
+    """Whether `run_dir` holds a finished run trained with exactly `args`: complete or unstable (a result); a failed one is
+    retried, an interrupted one (SIGTERM/SIGINT: it saved a checkpoint) resumed."""
     s = recorded_run(run_dir, args)
-    return s is not None and s.get("status") != "failed"
+    return s is not None and s.get("status") not in ("failed", "interrupted")
 
 # %% ../nbs/11_study.ipynb #a3139557
 def run_study(plan: list[tuple], out_dir: Path, root: Path, *, preset: str, tokens: int, eval_every: int, corpus: str,
