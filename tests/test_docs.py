@@ -84,6 +84,13 @@ def test_no_dead_local_link(site):
     assert not dead, f"{len(dead)} dead local links:\n" + "\n".join(dead[:60])
 
 
+def test_no_link_to_the_unpublished_repository(site):
+    "pyproject.toml's repository URL does not exist yet: the local site links into the checkout instead (tools/docs.py)."
+    url = re.search(r'^Repository\s*=\s*"([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
+    linked = sorted({p.name for p in site.glob("*.html") if f'href="{url}' in p.read_text()})
+    assert not linked, f"pages linking to {url}: {linked}"
+
+
 def test_sidebar_lists_each_page_once(site):
     "One entry per page (12_bench.ipynb and bench.ipynb both wanted bench.html), and the evidence page still has its own."
     text = (site / "index.html").read_text()
