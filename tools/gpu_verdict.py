@@ -34,14 +34,15 @@ def verdict_lines(res: dict) -> list[str]:
     table = {r["config"]: r for r in bench.get("table", [])}
     base = next((c for c, r in table.items() if r["ratio"] == 1.0 and r["ratio_lo"] == r["ratio_hi"]), "the baseline")
     n_micro = params.get("grad_accum")
-    lines = [f"GPU kit on {env.get('device_name', env.get('device', '?'))} (attention {env.get('backend', {}).get('selected')}, "
-             f"torch {env.get('torch')}, preset {params.get('preset')}, {n_micro} micro-batch{'es' if n_micro != 1 else ''} per step)"]
+    device, attention = env.get("device_name", env.get("device", "?")), env.get("backend", {}).get("selected")
+    lines = [f"GPU kit on {device} (attention {attention}, torch {env.get('torch')}, preset {params.get('preset')}, "
+             f"{n_micro} micro-batch{'es' if n_micro != 1 else ''} per step)"]
     if table:
-        lines.append(f"speed: interleaved full steps, {bench.get('rounds')} timed rounds; tokens/sec is the geometric mean over the "
-                     f"rounds, the ratio is that over {base}'s, with its 95% interval")
+        lines.append(f"speed: interleaved full steps, {bench.get('rounds')} timed rounds; tokens/sec is the geometric mean "
+                     f"over the rounds, the ratio is that over {base}'s, with its 95% interval")
     if training:
-        lines.append(f"training: {params.get('train_steps')} steps each, a check of the path (loss finite and falling), "
-                     "not a comparison; its tokens/sec are that run's own")
+        lines.append(f"training: {params.get('train_steps')} steps each, a check of the path (loss finite and "
+                     "falling), not a comparison; its tokens/sec are that run's own")
     for tag in dict.fromkeys([*table, *training]):
         parts = []
         if tag in table:
@@ -51,17 +52,19 @@ def verdict_lines(res: dict) -> list[str]:
         else: parts.append("speed not benchmarked")
         if t := training.get(tag):
             losses = t.get("losses") or [math.nan]
+            breaks = t.get("graph_breaks", 0) + t.get("steady_graph_breaks", 0)
             parts.append(f"training: loss {losses[0]:.4f} -> {losses[-1]:.4f}, {_num(t.get('tok_s'), ',.0f', ' tok/s')}, "
                          f"MFU {_num(t.get('mfu'), '.1f', '%')}, {_num(t.get('peak_mem_mb'), ',.0f', ' MiB')}, "
-                         f"compile {_num(t.get('compile_s'), '.0f', ' s')}, "
-                         f"{t.get('graph_breaks', 0) + t.get('steady_graph_breaks', 0)} graph breaks, {t.get('recompiles')} recompiles")
+                         f"compile {_num(t.get('compile_s'), '.0f', ' s')}, {breaks} graph breaks, "
+                         f"{t.get('recompiles')} recompiles")
         failed = [c.split(": ", 1)[1] for c, ok in res.get("checks", {}).items() if c.startswith(tag + ":") and not ok]
         if failed: parts.append("CHECK FAILED: " + "; ".join(failed))
         lines.append(f"{tag}: " + " | ".join(parts))
     last = [t["losses"][-1] for t in training.values() if t.get("losses")]
     if len(last) > 1 and max(last) - min(last) < 0.01:
-        lines.append(f"note: the configs' last training losses agree to {max(last) - min(last):.4f}, as expected: same embedding and "
-                     "head init, zero-initialized block outputs, and a token stream the embedding -> head path learns alone")
+        lines.append(f"note: the configs' last training losses agree to {max(last) - min(last):.4f}, as expected: same "
+                     "embedding and head init, zero-initialized block outputs, and a token stream the embedding -> head "
+                     "path learns alone")
     for name, s in res.get("stages", {}).items():
         if s["status"] != "ok": lines.append(f"stage {name} {s['status']}: {s.get('error', '')[:300]}")
     return lines
