@@ -98,7 +98,9 @@ def clone(tmp_path_factory) -> Path:
     "A fresh clone of this checkout (with its uncommitted changes to tracked files), its .venv this test's environment."
     work = tmp_path_factory.mktemp("clone") / "depthbreadth"
     git = lambda *a, **k: subprocess.run(["git", *a], capture_output=True, text=True, check=True, **k).stdout.strip()
-    commit = git("stash", "create", cwd=ROOT) or git("rev-parse", "HEAD", cwd=ROOT)
+    stash = subprocess.run(["git", "stash", "create"], cwd=ROOT, capture_output=True, text=True)   # no stash entry made
+    if stash.returncode: print(f"git stash create failed ({stash.stderr.strip()}): testing HEAD without uncommitted changes")
+    commit = (stash.returncode == 0 and stash.stdout.strip()) or git("rev-parse", "HEAD", cwd=ROOT)
     git("clone", "--quiet", "--no-checkout", str(ROOT), str(work))
     git("-c", "advice.detachedHead=false", "checkout", "--quiet", commit, cwd=work)
     stamp = f".depthbreadth-{hashlib.sha1((work / 'pyproject.toml').read_bytes()).hexdigest()[:12]}"
