@@ -6,8 +6,8 @@ has the API signatures and docstrings) writes processed notebooks into `_proc/`.
 own cells: a cell that mixed an import with other work would run whole here. `smalldocs` (pure Python) renders
 that Quarto project into HTML. Code cells longer than `LONG_CELL` lines (mostly tests) are folded under a one-line
 summary, and links into the repository (source, evidence in `runs/`) are made relative to the checkout, since the
-repository URL in `pyproject.toml` is not published yet. `nbs/results.ipynb` has `#| exec_doc` cells, so it is executed afresh on every build
-and the Results page always shows what `runs/` holds now. Pages get Quarto's names (`config.html`, from each
+repository URL in `pyproject.toml` is not published yet. `nbs/results.ipynb` has `#| exec_doc` cells, so it is
+executed afresh on every build and the Results page always shows what `runs/` holds now. Pages get Quarto's names (`config.html`, from each
 notebook's `output-file`), so nbdev's doc links work offline too. Where Quarto exists (the GitHub Pages job),
 `nbdev-docs` builds the same notebooks (`python tools/docs.py --quarto`)."""
 import argparse, json, os, re, shutil, subprocess, sys, time
