@@ -25,7 +25,7 @@ What counts as a command, and how it runs (the README, generated from `nbs/index
 - **Skipped, with the reason** (`SKIP` below): what needs a CUDA GPU, a network, changes the environment, or does not
   end (a server).
 """
-import hashlib, os, re, subprocess, sys, time
+import hashlib, os, re, shutil, subprocess, sys, time
 from pathlib import Path
 import pytest
 
@@ -139,6 +139,8 @@ def test_readme_commands_run_on_a_fresh_clone(clone, tmp_path):
         assert r.returncode == 0, (f"README command `{command}` (run as `{runs}` in a fresh clone) exited {r.returncode} "
                                    f"after {seconds:.0f} s:\n{r.stdout[-3000:]}\n{r.stderr[-5000:]}")
         ran.append(f"{seconds:5.1f} s  {runs}")
+        for scratch in re.findall(r"everything is in (\S*depthbreadth-gpu-dry-run\.\w+)$", r.stdout, re.M):
+            shutil.rmtree(scratch, ignore_errors=True)          # gpu.sh --dry-run's temporary folder
         if any(re.search(p, command) for p in CLEAN):
             left = sorted(_untracked(clone) - before)
             assert not left, f"`{command}` left files in the clone that git does not ignore:\n" + "\n".join(left[:30])
