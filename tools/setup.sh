@@ -30,14 +30,16 @@ else
     if .venv/bin/python -c "import torch" 2>/dev/null; then
       echo "setup: torch $(.venv/bin/python -c 'import torch; print(torch.__version__)') is already installed; kept"
     else
-      index=()
-      if [ "$(uname -s)" = Linux ] && ! command -v nvidia-smi >/dev/null; then
-        index=(--index-url https://download.pytorch.org/whl/cpu)
-        echo "setup: installing torch==2.13.0, the CPU wheel (no NVIDIA driver here; ~200 MB download)"
+      # torch alone from the CPU index (its dependencies come from PyPI with the package below); if that index cannot
+      # be reached, PyPI's wheel
+      if [ "$(uname -s)" = Linux ] && ! command -v nvidia-smi >/dev/null \
+         && echo "setup: installing torch==2.13.0, the CPU wheel (no NVIDIA driver here; ~200 MB download)" \
+         && .venv/bin/python -m pip install -q --retries 1 --no-deps torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
+      then :
       else
         echo "setup: installing torch==2.13.0 from PyPI (on Linux the CUDA build: several GB)"
+        .venv/bin/python -m pip install -q torch==2.13.0 || fail "installing torch"
       fi
-      .venv/bin/python -m pip install -q torch==2.13.0 ${index[@]+"${index[@]}"} || fail "installing torch"
     fi
     echo "setup: installing depthbreadth (editable) with its dev extras: nbdev, papermill, jupyter, matplotlib, pytest, ..."
     .venv/bin/python -m pip install -q -e '.[dev]' || fail "installing the package"
