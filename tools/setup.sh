@@ -3,8 +3,8 @@
 # Default: the project's .venv. The first call creates it with `python3 -m venv`, installs torch==2.13.0 when that venv
 # has none (on Linux without an NVIDIA driver the CPU wheel from download.pytorch.org, ~200 MB; elsewhere PyPI's wheel,
 # which on Linux is the multi-GB CUDA build), then the package in editable mode with its dev extras. It prints a line
-# per stage and its seconds at the end (137 s once, on a busy 2-core machine; the time scales with the network and the
-# machine). A stamp keyed on pyproject.toml skips all of this when nothing changed, so later calls start at once.
+# per stage and its seconds at the end (106 s on a busy 2-core machine whose pip had a local wheel mirror; the time
+# scales with the network and the machine). A stamp keyed on pyproject.toml skips all of this when nothing changed, so later calls start at once.
 # Not `set -e` here: the sourcing script keeps its own error handling (gpu.sh goes on after a failed stage).
 #
 # PYTHON=/path/to/python: use that interpreter as it is, no .venv and no pip (a machine whose environment is already
