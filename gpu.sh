@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # The GPU half of the question in one command: the machine, the attention backend smoke test (nbs/backend_smoke.ipynb),
 # a short compiled bf16 training of d12b1, d2b6 and d1b10 and the interleaved full-step benchmark of the grid
-# (nbs/gpu.ipynb), then one verdict line per config. Executed notebooks and JSON land in runs/gpu/<device>/.
-# A stage that fails is recorded (kit.json) and the later stages still run; the exit status is 0 only if all passed.
+# (nbs/gpu.ipynb), then one verdict line per config. Executed notebooks and JSON land in runs/gpu/<device>/ (a dry run:
+# a new temporary folder, so the checkout stays clean). A stage that fails is recorded (kit.json) and the later stages
+# still run; the exit status is 0 only if all passed.
 #
-#   ./gpu.sh              one CUDA GPU, no network needed; BUDGET_S (default 300) is the whole run's wall-clock budget
+#   ./gpu.sh              one CUDA GPU; BUDGET_S (default 300) is the whole run's wall-clock budget
 #   ./gpu.sh --dry-run    the same code path on the CPU at the tiny preset, in about a minute (also: DEVICE=cpu ./gpu.sh)
-#   OUT=dir ./gpu.sh      write somewhere else;  PYTHON=... the interpreter (default python3)
+#   OUT=dir ./gpu.sh      write somewhere else
+#
+# It runs in the project's .venv, as run.sh, test.sh and docs.sh do (tools/setup.sh; the first call creates it, which
+# needs a network). On a GPU machine without network whose Python already has CUDA torch and the wheelhouse
+# (tools/wheelhouse.sh): PYTHON=python3 ./gpu.sh uses that interpreter as it is.
 set -uo pipefail
 cd "$(dirname "$0")"
 DRY=0
@@ -14,7 +19,7 @@ for arg in "$@"; do
   case "$arg" in --dry-run) DRY=1 ;; *) echo "usage: $0 [--dry-run]" >&2; exit 2 ;; esac
 done
 [ "${DEVICE:-}" = cpu ] && DRY=1
-PY=${PYTHON:-python3}
+source tools/setup.sh                             # "$PY": the project's .venv, or $PYTHON as it is
 BUDGET_S=${BUDGET_S:-300}
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1      # this checkout's package, installed or not
 unset MPLBACKEND                                  # figures inline in the executed notebooks (a setup's agg would drop them)
@@ -33,6 +38,7 @@ SLUG=$("$PY" -c 'import torch
 from depthbreadth.bench import device_slug
 cuda = torch.cuda.is_available()
 print(device_slug(dict(device="cuda" if cuda else "cpu", device_name=torch.cuda.get_device_name() if cuda else "cpu")))') || exit 1
+if [ -z "${OUT:-}" ] && [ "$DRY" = 1 ]; then OUT=$(mktemp -d "${TMPDIR:-/tmp}/depthbreadth-gpu-dry-run.XXXXXX"); fi
 OUT=${OUT:-runs/gpu/$SLUG}
 mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
 
@@ -78,7 +84,8 @@ stages = {n: dict(exit=int(rc), seconds=int(s)) for n, rc, s in (a.split(":") fo
 (out / "kit.json").write_text(json.dumps(dict(dry_run=dry, seconds=seconds, stages=stages), indent=1) + "\n")
 print("== verdict")
 gpu = out / "gpu.json"
-print("\n".join(json.loads(gpu.read_text())["verdict"]) if gpu.exists() else "no verdict: the GPU notebook wrote no gpu.json")
+sys.path.insert(0, "tools"); from gpu_verdict import verdict_lines     # speed and training labelled apart (see there)
+print("\n".join(verdict_lines(json.loads(gpu.read_text()))) if gpu.exists() else "no verdict: the GPU notebook wrote no gpu.json")
 for name, s in stages.items():
     if s["exit"]: print(f"stage {name} FAILED (exit {s['exit']})" + (f": see {out / name}.ipynb" if (out / f"{name}.ipynb").exists() else ""))
 print(f"{'dry run' if dry else 'run'} took {seconds} s; everything is in {out}")

@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
-# The main job: one training run of the 2x6 config at the cpu preset (64 steps, about 6 minutes on 2 cores), executed
-# through papermill into runs/adhoc/d2b6.ipynb (curves, summary, samples) with its run directory runs/adhoc/d2b6/
-# (metrics.jsonl, summary.json; ckpt/ stays out of git). The run's log lines stream to the terminal as it trains; at the
-# end three lines say the final val bpb, the tokens/sec and where the notebook is.
+# The main job: one training run of the 2x6 config at the cpu preset, executed through papermill into
+# runs/adhoc/d2b6.ipynb (curves, summary, samples) with its run directory runs/adhoc/d2b6/ (metrics.jsonl, summary.json;
+# ckpt/ stays out of git). A few minutes on 2 cores (the README gives the measured time and its machine; times scale
+# with the machine). The run's log lines stream to the terminal as it trains; at the end three lines say the final
+# val bpb, the tokens/sec and where the notebook is.
 #
 #   ./run.sh [--overwrite] [--out NOTEBOOK] [papermill arguments, e.g. -p tokens 2000000 or -p depth 12 -p branches 1]
 #
 # The notebook is written to --out (default runs/adhoc/d<depth>b<branches>.ipynb), the run directory next to it (the
 # same name without .ipynb; -p run_dir DIR to choose another). A notebook or run directory that already holds a run is
 # never replaced silently: run.sh refuses before anything runs and says how to overwrite it (--overwrite), write a new
-# run next to it (--out) or continue it (-p resume True).
+# run next to it (--out) or continue it (-p resume True). It runs in the project's .venv (tools/setup.sh makes it on
+# the first call; PYTHON=/path/to/python uses that interpreter instead), as test.sh, docs.sh and gpu.sh do.
+#
+#   DEPTHBREADTH_TINY=1 ./run.sh   the same path in seconds: the tiny preset on a toy corpus (the test suite's size),
+#                                  into runs/tiny/ (ignored by git), so it never meets a committed run
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 out= run_dir= overwrite=False resume=False depth=2 branches=6 args=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
+    -h|--help) awk 'NR == 1 {next} !/^#/ {exit} {sub(/^# ?/, ""); print}' "$0"; exit 0;;   # the comment above
     --overwrite) overwrite=True; shift;;
     --out) out=$(realpath -m "$2"); shift 2;;
     -p|--parameters)
@@ -28,7 +33,9 @@ while [ $# -gt 0 ]; do
     *) args+=("$1"); shift;;
   esac
 done
-out=${out:-$here/runs/adhoc/d${depth}b${branches}.ipynb}
+area=adhoc
+if [ -n "${DEPTHBREADTH_TINY:-}" ] && [ "$DEPTHBREADTH_TINY" != 0 ]; then export IN_TEST=1; area=tiny; fi   # train.ipynb: tiny
+out=${out:-$here/runs/$area/d${depth}b${branches}.ipynb}
 run_dir=${run_dir:-${out%.ipynb}}
 source "$here/tools/setup.sh"
 show() { local r; r=$(realpath -m --relative-to="$PWD" "$1"); case "$r" in ../*) echo "$1";; *) echo "$r";; esac; }
@@ -50,12 +57,12 @@ fi
 mkdir -p "$(dirname "$out")"
 echo "run.sh: training; log lines follow (the first run builds the corpus and tokenizer into \$DEPTHBREADTH_HOME first)"
 # --stdout-file -: the notebook's printed lines (set-up, one line every few steps, evaluations) reach the terminal live.
-if ! papermill nbs/train.ipynb "$out" -k python3 --no-progress-bar --stdout-file - --stderr-file /dev/stderr \
+if ! "$PY" -m papermill nbs/train.ipynb "$out" -k python3 --no-progress-bar --stdout-file - --stderr-file /dev/stderr \
      -p depth "$depth" -p branches "$branches" "${args[@]}" -p run_dir "$run_dir" -p overwrite "$overwrite"; then
   echo "run.sh: the run failed; the executed notebook $(show "$out") shows the cell and the error" >&2
   exit 1
 fi
-python - "$(show "$out")" "$(show "$run_dir")" <<'EOF'
+"$PY" - "$(show "$out")" "$(show "$run_dir")" <<'EOF'
 import json, sys
 from pathlib import Path
 notebook, run_dir = sys.argv[1:]

@@ -16,4 +16,4 @@ if ! command -v chromium >/dev/null && ! command -v google-chrome >/dev/null && 
     && echo "test.sh: chromium installed: $(command -v chromium)" \
     || echo "test.sh: could not install chromium; the screenshot test will be skipped"
 fi
-DEPTHBREADTH_TEST_FLAGS=${DEPTHBREADTH_TEST_FLAGS-slow} exec python -m pytest tests -v -rfE --durations=15 "$@"
+DEPTHBREADTH_TEST_FLAGS=${DEPTHBREADTH_TEST_FLAGS-slow} exec "$PY" -m pytest tests -v -rfE --durations=15 "$@"

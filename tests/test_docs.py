@@ -1,8 +1,10 @@
-"""The docs site: `tools/docs.py` builds it (on a copy of the repo, so it never collides with a build in the checkout),
-every module page documents its exported names, the home page shows the grid and the stage-2 answer with its figure, the
+"""The docs site: `tools/docs.py` builds it (on a copy of the repo, so it never collides with a build in the checkout)
+without a warning, every link inside the site and into the repository resolves, every module page documents its
+exported names, the home page shows the grid and the stage-2 answer with its figure, the
 Results page links every executed notebook in `runs/` and shows its figures, tables and written answers (and says what is
 missing), and both pages render to a non-blank PNG in headless Chromium."""
 import csv, html, importlib, json, os, re, shutil, subprocess, sys, tempfile
+from urllib.parse import unquote
 from pathlib import Path
 import pytest
 
@@ -25,7 +27,8 @@ def _modules() -> dict[str, str]:
 def site(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("docs") / "repo"
     work.mkdir()
-    shutil.copy(ROOT / "pyproject.toml", work)
+    for f in ROOT.iterdir():                                # pyproject.toml, README.md, LICENSE, ...: links may point at them
+        if f.is_file(): shutil.copy(f, work)
     for d in ("nbs", "depthbreadth", "tools"):
         shutil.copytree(ROOT / d, work / d, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "sidebar.yml"))
     if RUNS.exists(): (work / "runs").symlink_to(RUNS)     # the evidence, read as it is in the checkout
@@ -33,6 +36,7 @@ def site(tmp_path_factory) -> Path:
                        env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=300)
     assert r.returncode == 0, f"tools/docs.py failed:\n{r.stdout[-3000:]}\n{r.stderr[-6000:]}"
     print(r.stdout.splitlines()[-1])
+    (work / "docs-build.log").write_text(r.stdout + r.stderr)
     return work / "_docs"
 
 
@@ -47,8 +51,76 @@ def test_module_pages_document_exported_names(site):
         for name in documented:   # show_doc renders a section with the signature and the docstring (constants are not shown)
             assert f'id="{name.lower()}"' in text and name in text, f"{page} has no API section for depthbreadth.{mod}.{name}"
         n_documented += len(documented)
-        if documented: assert f"blob/main/depthbreadth/{mod.replace('.', '/')}.py" in text, f"{page} has no source links"
+        if documented: assert f'href="../depthbreadth/{mod.replace(".", "/")}.py#L' in text, f"{page} has no source links"
     assert n_documented >= 20, f"only {n_documented} functions/classes documented"
+
+
+def test_build_prints_no_warning(site):
+    "nbdev warns of a cell that mixes imports with other code (it runs the whole cell at docs time): none may be left."
+    log = (site.parent / "docs-build.log").read_text()
+    warnings = [line for line in log.splitlines() if "warning" in line.lower()]
+    cells = {"".join(c["source"]).strip(): f"{nb.relative_to(ROOT)} cell {c.get('id')}" for nb in sorted((ROOT / "nbs").glob("*.ipynb"))
+             for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code"}
+    mixed = [cells.get(src.strip(), "a cell") for src in re.findall(r"imports and other code\. See FAQ\.\n---\n(.*?)\n---\n", log, re.S)]
+    assert not warnings, (f"{len(warnings)} warnings while building the docs (cells mixing an import with other code, which "
+                          f"nbdev runs whole at docs time: {mixed}; put the import in a cell of its own); the build printed:\n"
+                          f"{log[:8000]}")
+
+
+def _ids(page: Path, cache: dict) -> set[str]:
+    if page not in cache: cache[page] = set(re.findall(r'\bid="([^"]+)"', page.read_text()))
+    return cache[page]
+
+
+def test_no_dead_local_link(site):
+    """Every relative link (href, src) of every page leads to a file, in the site or in the repository next to it, and a
+    link to a page's #anchor to an element with that id. Links to other sites are not followed (no network)."""
+    dead, n, ids = [], 0, {}
+    for page in sorted(site.glob("*.html")):
+        for link in sorted(set(re.findall(r'\b(?:href|src)="([^"]*)"', page.read_text()))):
+            if not link or link.startswith(("#", "//")) or re.match(r"[a-z][a-z0-9+.-]*:", link, re.I): continue  # anchor, other site, data:
+            path, _, anchor = unquote(link.split("?")[0]).partition("#")
+            target = (page.parent / path).resolve()
+            n += 1
+            if not target.exists(): dead.append(f"{page.name}: {link} (no file {target})")
+            elif anchor and target.suffix == ".html" and anchor not in _ids(target, ids): dead.append(f"{page.name}: {link} (no #{anchor})")
+    print(f"{n} local links checked")
+    assert n > 100, f"only {n} local links: the check is not reading the pages"
+    assert not dead, f"{len(dead)} dead local links:\n" + "\n".join(dead[:60])
+
+
+def test_no_link_to_the_unpublished_repository(site):
+    "pyproject.toml's repository URL does not exist yet: the local site links into the checkout instead (tools/docs.py)."
+    url = re.search(r'^Repository\s*=\s*"([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
+    linked = sorted({p.name for p in site.glob("*.html") if f'href="{url}' in p.read_text()})
+    assert not linked, f"pages linking to {url}: {linked}"
+
+
+def test_sidebar_lists_each_page_once(site):
+    "One entry per page (12_bench.ipynb and bench.ipynb both wanted bench.html), and the evidence page still has its own."
+    text = (site / "index.html").read_text()
+    nav = re.findall(r'<a href="([^"]+)" class="sidebar-item-text sidebar-link">', text)
+    assert len(nav) >= 20 and len(nav) == len(set(nav)), sorted(nav)
+    titles = re.findall(r'class="sidebar-item-text sidebar-link"><span class="menu-text">([^<]+)<', text)
+    assert len(titles) == len(set(titles)), sorted(titles)
+    assert "Throughput benchmark" in titles and "Benchmark tools" in titles, titles
+
+
+def test_long_code_cells_are_folded(site):
+    "API pages show short examples; a longer code cell is folded under a summary, and code wraps instead of scrolling sideways."
+    sys.path.insert(0, str(ROOT / "tools"))
+    from docs import LONG_CELL
+    n = 0
+    for page in site.glob("*.html"):
+        for summary, body in re.findall(r'<details class="long-cell"><summary>code, (\d+) lines</summary>(.*?)</details>', page.read_text(), re.S):
+            assert int(summary) > LONG_CELL and "cell-code" in body, (page.name, summary)
+            n += 1
+        unfolded = re.sub(r'<details class="long-cell">.*?</details>', "", page.read_text(), flags=re.S)
+        for code in re.findall(r'<pre class="[^"]*cell-code[^"]*"><code[^>]*>(.*?)</code></pre>', unfolded, re.S):
+            assert code.rstrip("\n").count("\n") < LONG_CELL, f"{page.name}: an unfolded code cell of {code.count(chr(10)) + 1} lines"
+    assert n >= 10, f"only {n} long cells folded"
+    css = (site / "styles.css").read_text()
+    assert "pre-wrap" in css and "details.long-cell" in css, "styles.css does not wrap code or style the folded cells"
 
 
 def _page_text(html_text: str) -> str:
@@ -71,7 +143,7 @@ def test_home_page(site):
     if (stage2 / "answer.md").exists():
         assert "data:image/png" in text, "the home page does not show the stage-2 figure"
         assert _md_start((stage2 / "answer.md").read_text()) in _page_text(text), "the home page does not show the stage-2 answer"
-        assert "blob/main/runs/stage2-cpu/compare.ipynb" in text, "the home page does not link the executed stage-2 notebook"
+        assert 'href="../runs/stage2-cpu/compare.ipynb"' in text, "the home page does not link the executed stage-2 notebook"
 
 
 AREAS = {"Throughput benchmark": "bench", "Stage 1: pilot sweep": "pilot-*", "Stage 2": "stage2-*",
@@ -92,7 +164,7 @@ def test_results_page_shows_the_evidence(site):
             assert f"runs/{pattern}/" in text and "Not there yet" in text, f"{heading}: no note that the evidence is missing"
         for d in dirs:
             for f in sorted(d.glob("*.ipynb")) + sorted(d.glob("*.json")) + sorted(d.glob("*.csv")):
-                assert f"blob/main/runs/{d.name}/{f.name}" in text, f"{heading}: runs/{d.name}/{f.name} is not linked"
+                assert f'href="../runs/{d.name}/{f.name}"' in text, f"{heading}: runs/{d.name}/{f.name} is not linked"
             for f in sorted(d.glob("*.md")):
                 assert _md_start(f.read_text()) in visible, f"{heading}: runs/{d.name}/{f.name} is not shown"
             for f in sorted(d.glob("*.csv")):
