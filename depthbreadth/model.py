@@ -28,7 +28,8 @@ def value_embed_branches(config: GPTConfig) -> list[range]:
     "Per layer, the adjacent branches whose values get a value embedding and a gate (`range(0)`: none)."
     D, R = config.n_layer, config.n_branches
     if not config.value_embeds: return [range(0)] * D
-    if config.value_embed_rule == "reference": return [range(R) if i % 2 == (D - 1) % 2 else range(0) for i in range(D)]
+    if config.value_embed_rule == "reference" or R == 1:   # R=1: no branches to match; a depth cut is the reference model
+        return [range(R) if i % 2 == (D - 1) % 2 else range(0) for i in range(D)]
     n = D * R; K = min(n, VE_TABLES_MATCHED)
     per_layer = [0] * D
     for j in range(K): per_layer[(n - 1 - (-(-j * n // K))) // R] += 1   # K blocks evenly spaced, ending with the last

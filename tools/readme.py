@@ -1,7 +1,7 @@
 """Write README.md from nbs/index.ipynb without Quarto: markdown cells as they are, markdown outputs of visible cells (a
 figure there carries a markdown image link to the committed PNG beside its embedded copy, so the README links the file).
 `python tools/readme.py` writes it; `python tools/readme.py --check` exits 1 if README.md is stale."""
-import json, sys
+import json, re, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -16,7 +16,13 @@ def render(nb_path=ROOT / "nbs" / "index.ipynb") -> str:
             for out in cell.get("outputs", []):
                 md = out.get("data", {}).get("text/markdown")
                 if md: parts.append("".join(md).strip())
-    return "\n\n".join(parts) + "\n"
+    return to_repo_links("\n\n".join(parts) + "\n")
+
+def to_repo_links(text: str) -> str:
+    """index.ipynb links as its docs page needs them (relative to `nbs/`: `results.ipynb`, `../runs/x.png`); the README
+    sits at the repository's root, so a link to a notebook page gains `nbs/` and one to `../` loses it."""
+    text = re.sub(r"\]\(\.\./", "](", text)
+    return re.sub(r"\]\(([\w-]+\.ipynb)(#[\w-]*)?\)", r"](nbs/\1\2)", text)
 
 if __name__ == "__main__":
     text, readme = render(), ROOT / "README.md"
