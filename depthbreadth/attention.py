@@ -323,14 +323,17 @@ def this_machine() -> dict:
     if not torch.cuda.is_available(): return dict(capability=None, device_name="cpu", device="cpu")
     return dict(capability=tuple(torch.cuda.get_device_capability()), device_name=torch.cuda.get_device_name(), device="cuda")
 
-@torch.compiler.disable
-def selected_backend() -> Selection:
-    "This process's selection, made on first use. `GPT.__init__` calls it, so a compiled model never meets it inside a traced forward."
+def _select_here() -> Selection:
     global _SELECTION
-    if _SELECTION is None:
-        with torch.device("cpu"):   # the probes make their own tensors, also while a model is built under `torch.device("meta")`
-            _SELECTION = select_backend(**this_machine())
+    with torch.device("cpu"):   # the probes make their own tensors, also while a model is built under `torch.device("meta")`
+        _SELECTION = select_backend(**this_machine())
     return _SELECTION
+
+def selected_backend() -> Selection:
+    """This process's selection, made on first use. `GPT.__init__` calls it, so a compiled model never meets the probes
+    inside a traced forward; they run outside compilation (`torch.compiler.disable`, applied here rather than as a
+    decorator: the decorator imports torch._dynamo, ~2 s, at import, which `depthbreadth-train --help` would pay)."""
+    return _SELECTION if _SELECTION is not None else torch.compiler.disable(_select_here)()
 
 def backend_status() -> dict:
     "This process's attention backend record: selected, forced, device, capability, torch, dtype, each candidate's outcome."
