@@ -13,8 +13,8 @@ from .ranking import t_cdf, t_quantile, block_fit, run_is_unstable
 
 # %% auto #0
 __all__ = ['t_p_value', 'holm', 'seed_values', 'seed_contrast', 'equal_variances', 'pooled_noise', 'gap_change', 'speed_family',
-           'bpb_at_seconds', 'equal_time_gap', 'troubled_runs', 'ci', 'family_ci', 'beyond', 'condition_changes',
-           'change_sentence']
+           'bpb_at_seconds', 'equal_time_gap', 'troubled_runs', 'stage1_notes', 'ci', 'family_ci', 'beyond',
+           'condition_changes', 'change_sentence']
 
 # %% ../nbs/13_report.ipynb #e448d38e
 def t_p_value(est: float, se: float, df: int) -> float:
@@ -107,7 +107,7 @@ def equal_variances(cells: dict[tuple[str, int], float], alpha: float = 0.05, dr
     stat = float(_bartlett(ss[keep], dfs[keep]))
     Z = R @ np.random.default_rng(seed).standard_normal((len(cells), draws))   # (runs, draws): residuals under H0
     null = _bartlett((member @ Z ** 2)[keep], dfs[keep])
-    p = float((1 + np.sum(null >= stat)) / (1 + draws))
+    p = float((1 + np.sum(null >= stat - 1e-9)) / (1 + draws))   # ties (2 configs: mirror-image residuals) count
     return out | dict(stat=stat, p=p, tested=[tags[i] for i in keep], equal=p >= alpha)
 
 # %% ../nbs/13_report.ipynb #4cdaa014
@@ -186,6 +186,18 @@ def equal_time_gap(curves: dict[tuple[str, int], list[tuple[int, float]]], tag: 
 def troubled_runs(named: dict[str, dict]) -> list[str]:
     "`name: reason` for every run of `named` (run name -> summary) that failed, diverged or stopped unstable."
     return [f"{name}: {reason}" for name, s in named.items() if (reason := run_is_unstable(s))]
+
+# %% ../nbs/13_report.ipynb #4ab256fc
+def stage1_notes(ranked: list[dict], summaries: list[dict]) -> list[str]:
+    "Stage 1's verdicts under Holm over its configs, and each config's own residual sd beside the pooled one."
+    fam = holm([dict(tag=r["tag"], est=r["bpb_delta"], se=(r["ci_hi"] - r["bpb_delta"]) / t_quantile(0.975, r["bpb_df"]),
+                     df=r["bpb_df"]) for r in ranked if not r["baseline"] and math.isfinite(r["ci_hi"])], "stage 1")
+    ev = equal_variances({(s["tag"], s["seed"]): s["final_val_bpb"] for s in summaries if run_is_unstable(s) is None})
+    return [f"Holm over the {len(fam)} configs (pooled noise), beyond the adjusted interval: "
+            + (", ".join(r["tag"] for r in fam if r["differs"]) or "none"),
+            "own residual sd: " + ", ".join(f"{t} {v:.4f}" for t, v in ev["sd"].items()) + f"; pooled {ev['pooled_sd']:.4f} "
+            f"({ev['pooled_df']} df); " + (f"equal variances p = {ev['p']:.3f}" if ev["tested"] else
+                                           "too few seeds per config to test equal variances")]
 
 # %% ../nbs/13_report.ipynb #cdf6a618
 def ci(est: float, lo: float, hi: float, digits: int = 4) -> str:

@@ -6,14 +6,14 @@ Docs: https://depthbreadth.github.io/depthbreadth/study.html.md"""
 
 # %% ../nbs/11_study.ipynb #0c3ad4e3
 from __future__ import annotations
-import json, time
+import json, math, time
 from pathlib import Path
 from .config import grid_rows
 from .checkpoint import write_json
 
 # %% auto #0
 __all__ = ['SETTING_NAMES', 'LR_GRID', 'LR_LIMITS', 'study_args', 'run_name', 'recorded_run', 'run_finished', 'run_study',
-           'lr_next', 'lr_choice', 'lr_settings', 'chosen_lr', 'val_curve']
+           'lr_next', 'lr_choice', 'lr_settings', 'chosen_lr', 'lr_point', 'lr_bpb', 'lr_runs', 'val_curve']
 
 # %% ../nbs/11_study.ipynb #d8f8a3c8
 def study_args(tag: str, seed: int, preset: str, tokens: int, eval_every: int, corpus: str, **settings) -> dict:
@@ -111,6 +111,25 @@ def lr_settings(lr_scale: float, collect_lr_scale: float = 1.0) -> dict:
 def chosen_lr(choice: dict | None) -> dict | None:
     "The settings of a config's chosen LR from its `chosen.json` entry, or None while its protocol is not complete."
     return lr_settings(choice["lr_scale"], choice["collect_lr_scale"]) if choice and choice.get("complete") else None
+
+# %% ../nbs/11_study.ipynb #bafdcade
+def lr_point(s: dict) -> tuple[float, float]:
+    "A run's `(lr_scale, collect_lr_scale)` from its recorded train arguments."
+    return (float(s["train_args"]["lr_scale"]), float(s["train_args"]["collect_lr_scale"]))
+
+def lr_bpb(s: dict) -> float:
+    "Final val bpb; an unstable (diverged) run counts as worse than any finished one."
+    v = s.get("final_val_bpb")
+    return v if s.get("status") == "complete" and v is not None and math.isfinite(v) else math.inf
+
+def lr_runs(sweep_dir: Path, tag: str, seed: int, ident: dict) -> dict[tuple[float, float], dict]:
+    "The finished runs (complete or unstable) of `tag` in an LR sweep's folder recorded with `ident`, by LR point."
+    out = {}
+    for f in sorted(Path(sweep_dir).glob(f"{tag}-*/summary.json")):
+        s = recorded_run(f.parent, ident)
+        if s is not None and s.get("status") != "failed" and f.parent.name == run_name(tag, seed, lr_settings(*lr_point(s))):
+            out[lr_point(s)] = s
+    return out
 
 # %% ../nbs/11_study.ipynb #f901a177
 def val_curve(run_dir: Path) -> list[dict]:
