@@ -6,7 +6,8 @@ Docs: https://depthbreadth.github.io/depthbreadth/answer.html.md"""
 
 # %% ../nbs/16_answer.ipynb #24d1e929
 from __future__ import annotations
-import math
+import json, math
+from decimal import Decimal, ROUND_HALF_UP
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ from .stage2 import (Tables, SC_TAG, cells_of, family, metric, versus, paired_ga
 
 # %% auto #0
 __all__ = ['WHAT', 'setup_lines', 'noise_lines', 'quality_lines', 'params_lines', 'condition_lines', 'speed_lines',
-           'untested_line', 'answer_text']
+           'untested_line', 'answer_text', 'headline', 'front_table']
 
 # %% ../nbs/16_answer.ipynb #3f870008
 def setup_lines(st: Stage2, named: dict[str, dict]) -> list[str]:
@@ -198,3 +199,60 @@ def answer_text(st: Stage2, t: Tables) -> str:
     return "\n".join(setup_lines(st, named) + noise_lines(t.noise) + quality_lines(t, st.finalists, st.s1.tokens)
                      + params_lines(t, st.param_only) + condition_lines(t, st) + speed_lines(t, st.finalists)
                      + [untested_line(Path(st.dirs["main"]).name)])
+
+# %% ../nbs/16_answer.ipynb #ef9b747b
+def _iv(lo: float, hi: float, fmt: str = "+.4f") -> str: return f"{lo:{fmt}} to {hi:{fmt}}"
+
+def _bpb(x: float) -> str:
+    "A bpb read back from a CSV (6 significant digits), rounded half up as the answer rounds the unrounded mean: 1.45725 -> 1.4573."
+    return str(Decimal(repr(float(x))).quantize(Decimal("0.0001"), ROUND_HALF_UP))
+
+def headline(stage2_dir, decode_json=None) -> list[str]:
+    """The answer in five or six lines for the front page, from the tables compare wrote into `stage2_dir` (and the decode
+    benchmark's JSON record, when `decode_json` exists): quality, training speed, equal time, horizon, confounds, decode."""
+    d = Path(stage2_dir)
+    final, speed = pd.read_csv(d / "final_table.csv"), pd.read_csv(d / "speed.csv")
+    iso, ctl, hor = pd.read_csv(d / "iso_time.csv"), pd.read_csv(d / "controls.csv"), pd.read_csv(d / "horizon.csv")
+    base, fin = final[final.tag == BASELINE_TAG].iloc[0], final[final.tag != BASELINE_TAG].sort_values("val_delta")
+    worse = all(r.val_adj_lo > 0 for r in fin.itertuples())
+    lines = [f"**Quality at equal tokens.** The 12x1 baseline (val bpb {_bpb(base.val_bpb)}, n={int(base.n)}) is "
+             + ("ahead of every finalist beyond the interval" if worse else "not behind every finalist beyond the interval")
+             + ": " + "; ".join(f"`{r.tag}` {r.val_delta:+.4f} ({_iv(r.val_adj_lo, r.val_adj_hi)})" for r in fin.itertuples())
+             + f" bpb (Holm over {len(fin)})."]
+    fast = [r.tag for r in speed.itertuples() if r.adj_lo > 1]
+    lines.append("**Training speed** (interleaved full steps, tokens/sec over the baseline's): "
+                 + "; ".join(f"`{r.tag}` x{r.ratio:.3f} ({_iv(r.adj_lo, r.adj_hi, '.3f')})" for r in speed.itertuples())
+                 + (": " + ", ".join(f"`{t}`" for t in fast) + " faster beyond the interval." if fast
+                    else ": none faster beyond the interval."))
+    s2 = iso[iso.group == "stage 2"]
+    lines.append("**At equal wall-clock** (tokens over the speed ratio) the gaps are "
+                 + "; ".join(f"`{r.tag}` {r.est:+.4f} ({_iv(r.adj_lo, r.adj_hi)})" for r in s2.itertuples()) + " bpb.")
+    if len(hor):
+        h = hor.iloc[0]
+        lines.append(f"**A longer run** ({h.tokens / 1e6:.1f}M tokens, {int(h.seeds)} seeds): `{h.tag}`'s gap "
+                     f"{h.gap_est:+.4f} ({_iv(h.gap_adj_lo, h.gap_adj_hi)}); its change against the same seeds' stage-2 gap, "
+                     f"{h.change_est:+.4f} ({_iv(h.change_adj_lo, h.change_adj_hi)}), is "
+                     f"{'beyond' if h.change_differs else 'within'} the interval.")
+    if len(ctl):
+        moved = [r.condition for r in ctl.itertuples() if r.change_differs]
+        lines.append(f"**Confound controls** on `{ctl.tag.iloc[0]}` (seed-matched): "
+                     + ("none changes the gap beyond its interval" if not moved else "the gap changes under " + ", ".join(moved))
+                     + " (" + "; ".join(f"{r.condition} {r.gap_est:+.4f}, change {r.change_est:+.4f} "
+                                        f"({_iv(r.change_adj_lo, r.change_adj_hi)})" for r in ctl.itertuples()) + ").")
+    if decode_json is not None and Path(decode_json).exists():
+        lines.append(json.loads(Path(decode_json).read_text())["decode_line"])
+    return lines
+
+def front_table(stage2_dir) -> str:
+    "The stage-2 table of the front page (Markdown): each config's val bpb, its gap, its gap at equal time, its speed."
+    d = Path(stage2_dir)
+    final = pd.read_csv(d / "final_table.csv")
+    speed = pd.read_csv(d / "speed.csv").set_index("tag")
+    iso = pd.read_csv(d / "iso_time.csv").query("group == 'stage 2'").set_index("tag")
+    rows = ["| config | val bpb (n) | vs the baseline | at equal time | training speed |", "|---|---:|---|---|---|"]
+    for r in final.itertuples():
+        if r.tag == BASELINE_TAG: rows.append(f"| `{r.tag}` (baseline) | {_bpb(r.val_bpb)} ({r.n}) | | | x1 |"); continue
+        s, e = speed.loc[r.tag], iso.loc[r.tag]
+        rows.append(f"| `{r.tag}` | {_bpb(r.val_bpb)} ({r.n}) | {r.val_delta:+.4f} ({_iv(r.val_adj_lo, r.val_adj_hi)}) | "
+                    f"{e.est:+.4f} ({_iv(e.adj_lo, e.adj_hi)}) | x{s.ratio:.3f} ({_iv(s.adj_lo, s.adj_hi, '.3f')}) |")
+    return "\n".join(rows)
