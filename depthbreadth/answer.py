@@ -7,13 +7,13 @@ Docs: https://depthbreadth.github.io/depthbreadth/answer.html.md"""
 # %% ../nbs/16_answer.ipynb #24d1e929
 from __future__ import annotations
 import json, math
-from decimal import Decimal, ROUND_HALF_UP
 from pathlib import Path
 import numpy as np
 import pandas as pd
 from .config import BASELINE_TAG
 from .report import ci, family_ci, change_sentence, troubled_runs
 from .plan import Stage2
+from .frontier import load_summaries, quality_table
 from .stage2 import (Tables, SC_TAG, cells_of, family, metric, versus, paired_gap, last_sign_change, horizon_so_far)
 
 # %% auto #0
@@ -203,9 +203,11 @@ def answer_text(st: Stage2, t: Tables) -> str:
 # %% ../nbs/16_answer.ipynb #ef9b747b
 def _iv(lo: float, hi: float, fmt: str = "+.4f") -> str: return f"{lo:{fmt}} to {hi:{fmt}}"
 
-def _bpb(x: float) -> str:
-    "A bpb read back from a CSV (6 significant digits), rounded half up as the answer rounds the unrounded mean: 1.45725 -> 1.4573."
-    return str(Decimal(repr(float(x))).quantize(Decimal("0.0001"), ROUND_HALF_UP))
+def _means(d: Path, final: pd.DataFrame) -> dict[str, float]:
+    """Each config's mean val bpb: from its runs' summaries where `d` holds them (`frontier.quality_table`, the unrounded
+    means the answer prints), else from `final_table.csv` (6 significant digits, which can round the 4th decimal apart)."""
+    exact = {q["config"]: q["val_bpb"] for q in quality_table(load_summaries(d))} if any(d.glob("*/summary.json")) else {}
+    return {r.tag: exact.get(r.tag, r.val_bpb) for r in final.itertuples()}
 
 def headline(stage2_dir, decode_json=None) -> list[str]:
     """The answer in five or six lines for the front page, from the tables compare wrote into `stage2_dir` (and the decode
@@ -215,7 +217,7 @@ def headline(stage2_dir, decode_json=None) -> list[str]:
     iso, ctl, hor = pd.read_csv(d / "iso_time.csv"), pd.read_csv(d / "controls.csv"), pd.read_csv(d / "horizon.csv")
     base, fin = final[final.tag == BASELINE_TAG].iloc[0], final[final.tag != BASELINE_TAG].sort_values("val_delta")
     worse = all(r.val_adj_lo > 0 for r in fin.itertuples())
-    lines = [f"**Quality at equal tokens.** The 12x1 baseline (val bpb {_bpb(base.val_bpb)}, n={int(base.n)}) is "
+    lines = [f"**Quality at equal tokens.** The 12x1 baseline (val bpb {_means(d, final)[base.tag]:.4f}, n={int(base.n)}) is "
              + ("ahead of every finalist beyond the interval" if worse else "not behind every finalist beyond the interval")
              + ": " + "; ".join(f"`{r.tag}` {r.val_delta:+.4f} ({_iv(r.val_adj_lo, r.val_adj_hi)})" for r in fin.itertuples())
              + f" bpb (Holm over {len(fin)})."]
@@ -249,10 +251,11 @@ def front_table(stage2_dir) -> str:
     final = pd.read_csv(d / "final_table.csv")
     speed = pd.read_csv(d / "speed.csv").set_index("tag")
     iso = pd.read_csv(d / "iso_time.csv").query("group == 'stage 2'").set_index("tag")
+    bpb = _means(d, final)
     rows = ["| config | val bpb (n) | vs the baseline | at equal time | training speed |", "|---|---:|---|---|---|"]
     for r in final.itertuples():
-        if r.tag == BASELINE_TAG: rows.append(f"| `{r.tag}` (baseline) | {_bpb(r.val_bpb)} ({r.n}) | | | x1 |"); continue
+        if r.tag == BASELINE_TAG: rows.append(f"| `{r.tag}` (baseline) | {bpb[r.tag]:.4f} ({r.n}) | | | x1 |"); continue
         s, e = speed.loc[r.tag], iso.loc[r.tag]
-        rows.append(f"| `{r.tag}` | {_bpb(r.val_bpb)} ({r.n}) | {r.val_delta:+.4f} ({_iv(r.val_adj_lo, r.val_adj_hi)}) | "
+        rows.append(f"| `{r.tag}` | {bpb[r.tag]:.4f} ({r.n}) | {r.val_delta:+.4f} ({_iv(r.val_adj_lo, r.val_adj_hi)}) | "
                     f"{e.est:+.4f} ({_iv(e.adj_lo, e.adj_hi)}) | x{s.ratio:.3f} ({_iv(s.adj_lo, s.adj_hi, '.3f')}) |")
     return "\n".join(rows)
