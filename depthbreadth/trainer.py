@@ -151,9 +151,10 @@ RESUME_FREE_FIELDS = ("run_dir", "resume", "overwrite", "resume_changed", "save_
                       "progress", "device", "compile", "preset", "allow_param_mismatch",
                       "keep_checkpoints")  # a resume may change these without saying so
 
-# fields added since the first checkpoints: the value that trains as a checkpoint without the field did (None: no value does)
+# fields added since the first checkpoints: the value that trains as a checkpoint without the field did (a string: none does)
 LEGACY_FIELDS = dict(trunk_lr_scale=1.0, split_lr_scale=1.0, embedding_lr_scale=1.0, value_embed_lr_scale=1.0, head_lr_scale=1.0,
-                     scalar_lr_scale=1.0, decoupled_weight_decay=False, schedule_horizon=None, momentum_warmup_ratio="a fixed 400-step ramp")
+                     scalar_lr_scale=1.0, decoupled_weight_decay=False, schedule_horizon=None,
+                     momentum_warmup_ratio="a fixed 400-step ramp")
 REMOVED_FIELDS = dict(batched_optimizer="muon", adamw_matrix_lr=0.002, split_collect_blocks="branch")  # the value the code keeps
 
 def changed_settings(saved: dict, a: TrainArgs) -> dict:
@@ -461,12 +462,14 @@ def branch_run(source: str | Path, step: int, run_dir: str | Path) -> Path:
     """A new run directory `run_dir` holding `source`'s checkpoint at `step` and its metrics rows up to `step`: resumed
     with another `num_iterations` (named in `resume_changed`), it is the decay of a budget branched from a stable phase."""
     src, dst = Path(source), Path(run_dir)
-    if step not in (have := checkpoint_steps(src / "ckpt")): raise CheckpointError(f"{src / 'ckpt'} has no checkpoint at step {step} (have {have})")
+    if step not in (have := checkpoint_steps(src / "ckpt")):
+        raise CheckpointError(f"{src / 'ckpt'} has no checkpoint at step {step} (have {have})")
     if (dst / "metrics.jsonl").exists() or (dst / "summary.json").exists() or checkpoint_steps(dst / "ckpt"):
         raise FileExistsError(f"run directory {dst} already holds a run; branch into a new one")
     (dst / "ckpt").mkdir(parents=True, exist_ok=True)
+    files = re.compile(rf"model_{step:06d}\.pt|meta_{step:06d}\.json|state_{step:06d}_rank\d+\.pt")
     for f in (src / "ckpt").iterdir():
-        if re.fullmatch(rf"(model_{step:06d}\.pt|meta_{step:06d}\.json|state_{step:06d}_rank\d+\.pt)", f.name): shutil.copy2(f, dst / "ckpt")
+        if files.fullmatch(f.name): shutil.copy2(f, dst / "ckpt")
     rows = _read_metrics(src / "metrics.jsonl", step)
     (dst / "metrics.jsonl").write_text("".join(strict_dumps(r) + "\n" for r in rows))
     return dst
