@@ -6,7 +6,7 @@ Docs: https://depthbreadth.github.io/depthbreadth/study.html.md"""
 
 # %% ../nbs/11_study.ipynb #0c3ad4e3
 from __future__ import annotations
-import json, math, time
+import json, math, os, time
 from pathlib import Path
 from .config import grid_rows
 from .checkpoint import write_json
@@ -67,14 +67,14 @@ def run_study(plan: list[tuple], out_dir: Path, root: Path, *, preset: str, toke
         if recorded_run(run_dir, args) is not None: (run_dir / "summary.json").unlink()   # a recorded failure, retried now
         t0, error = time.perf_counter(), None
         try:
-            pm.execute_notebook(str(root / "nbs" / "train.ipynb"), str(notebook), kernel_name="python3", cwd=str(root), progress_bar=False,
-                                parameters=dict({k: v for k, v in args.items() if k not in own}, run_dir=str(run_dir), resume=True,
+            pm.execute_notebook(os.path.relpath(root / "nbs" / "train.ipynb"), os.path.relpath(notebook), kernel_name="python3", cwd=str(root), progress_bar=False,
+                                parameters=dict({k: v for k, v in args.items() if k not in own}, run_dir=os.path.relpath(run_dir, root), resume=True,
                                                 overwrite=False, extra=dict(extra or {}, **own, save_every=save_every, progress=False)))
         except Exception as e:   # one run's failure must not end the study
             error = f"{e.ename}: {e.evalue}" if isinstance(e, pm.PapermillExecutionError) else f"{type(e).__name__}: {e}"
         s = recorded_run(run_dir, args)
         if s is None:            # the notebook raised before the trainer wrote a summary: record the failure for the ranking
-            s = dict(tag=tag, seed=seed, status="failed", reason=(error or "no summary.json written")[:1000], train_args=args, notebook=str(notebook))
+            s = dict(tag=tag, seed=seed, status="failed", reason=(error or "no summary.json written")[:1000], train_args=args, notebook=os.path.relpath(notebook, root))
             write_json(run_dir / "summary.json", s)
         note = "" if s["status"] == "complete" else f" ({s.get('reason')}); recorded, going on"
         print(f"{name}: {s['status']} in {time.perf_counter() - t0:.0f}s{note}")

@@ -346,6 +346,11 @@ def _checkpoint(run: RunState, step: int) -> None:
     if run.rank == 0: prune_checkpoints(ckpt, run.a.keep_checkpoints)   # after a verified save: never the only one
 
 # %% ../nbs/08_trainer.ipynb #51d4de9f
+def _portable(path) -> str:
+    "`path` relative to the working directory when it lies inside it (as the studies and run.sh run: from the repository)."
+    rel = os.path.relpath(Path(path).resolve(), Path.cwd().resolve())
+    return str(path) if rel.startswith("..") else rel
+
 def summarize(run: RunState, wall_time: float) -> dict:
     "The run's `summary.json` record."
     steps = [r for r in run.metrics if "loss" in r]
@@ -358,7 +363,8 @@ def summarize(run: RunState, wall_time: float) -> dict:
     train_s = run.loop["train_time"]
     spent = dict(compile=sum(max(0.0, dt - step_s) for _, dt in run.loop["first_steps"]),
                  **{k: run.loop[f"{k}_time"] for k in ("loader", "eval", "checkpoint", "log")})
-    return dict(tag=run.tag, status=run.status, reason=run.reason, config=run.config.to_dict(), train_args=asdict(run.a), plan=run.plan,
+    train_args = dict(asdict(run.a), run_dir=_portable(run.run_dir))   # committed summaries hold no machine's absolute path
+    return dict(tag=run.tag, status=run.status, reason=run.reason, config=run.config.to_dict(), train_args=train_args, plan=run.plan,
                 group_lrs={g["name"]: g["initial_lr"] for g in run.opt.param_groups},
                 world_size=run.world, params=run.model.num_scaling_params(), trunk_matrix_params=run.model.trunk_matrix_params(),
                 flops_per_token=run.flops_per_token, attention=backend_status(),
