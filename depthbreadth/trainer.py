@@ -1,4 +1,4 @@
-"""`train(...) -> RunResult`: the run's optimizer and schedules, evaluation, checkpoints and exact resume (guarded against damage and changed settings), stability stop, the CLI and torchrun. Its arguments, presets and plan are in `args`.
+"""`train(...) -> RunResult`: evaluation, checkpoints and exact resume (guarded against damage and changed settings), stability stop, the CLI and torchrun. Its arguments, presets, plan, optimizer and schedules are in `args`; budget-curve branches (`branch_run`).
 
 Docs: https://depthbreadth.github.io/depthbreadth/trainer.html.md"""
 
