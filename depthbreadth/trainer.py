@@ -154,7 +154,7 @@ RESUME_FREE_FIELDS = ("run_dir", "resume", "overwrite", "resume_changed", "save_
 # fields added since the first checkpoints: the value that trains as a checkpoint without the field did (a string: none does)
 LEGACY_FIELDS = dict(trunk_lr_scale=1.0, split_lr_scale=1.0, embedding_lr_scale=1.0, value_embed_lr_scale=1.0, head_lr_scale=1.0,
                      scalar_lr_scale=1.0, decoupled_weight_decay=False, schedule_horizon=None,
-                     momentum_warmup_ratio="a fixed 400-step ramp")
+                     momentum_warmup_ratio="a fixed 400-step ramp", value_embed_rule="reference")
 REMOVED_FIELDS = dict(batched_optimizer="muon", adamw_matrix_lr=0.002, split_collect_blocks="branch")  # the value the code keeps
 
 def changed_settings(saved: dict, a: TrainArgs) -> dict:
