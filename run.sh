@@ -57,7 +57,7 @@ fi
 mkdir -p "$(dirname "$out")"
 echo "run.sh: training; log lines follow (the first run builds the corpus and tokenizer into \$DEPTHBREADTH_HOME first)"
 # --stdout-file -: the notebook's printed lines (set-up, one line every few steps, evaluations) reach the terminal live.
-if ! "$PY" -m papermill nbs/train.ipynb "$out" -k python3 --no-progress-bar --stdout-file - --stderr-file /dev/stderr \
+if ! "$PY" -m papermill nbs/train.ipynb "$(show "$out")" -k python3 --no-progress-bar --stdout-file - --stderr-file /dev/stderr \
      -p depth "$depth" -p branches "$branches" "${args[@]}" -p run_dir "$(show "$run_dir")" -p overwrite "$overwrite"; then
   echo "run.sh: the run failed; the executed notebook $(show "$out") shows the cell and the error" >&2
   exit 1
