@@ -14,7 +14,8 @@ from .config import BASELINE_TAG
 from .report import ci, family_ci, change_sentence, troubled_runs
 from .plan import Stage2
 from .frontier import load_summaries, quality_table
-from .stage2 import (Tables, SC_TAG, cells_of, family, metric, versus, paired_gap, last_sign_change, horizon_so_far)
+from .stage2 import (Tables, SC_TAG, cells_of, family, metric, versus, paired_gap, last_sign_change,
+                                 horizon_so_far)
 
 # %% auto #0
 __all__ = ['WHAT', 'setup_lines', 'noise_lines', 'quality_lines', 'params_lines', 'condition_lines', 'speed_lines',
@@ -204,22 +205,28 @@ def answer_text(st: Stage2, t: Tables) -> str:
 def _iv(lo: float, hi: float, fmt: str = "+.4f") -> str: return f"{lo:{fmt}} to {hi:{fmt}}"
 
 def _means(d: Path, final: pd.DataFrame) -> dict[str, float]:
-    """Each config's mean val bpb: from its runs' summaries where `d` holds them (`frontier.quality_table`, the unrounded
-    means the answer prints), else from `final_table.csv` (6 significant digits, which can round the 4th decimal apart)."""
-    exact = {q["config"]: q["val_bpb"] for q in quality_table(load_summaries(d))} if any(d.glob("*/summary.json")) else {}
+    """Each config's mean val bpb: from its runs' summaries where `d` holds them (`frontier.quality_table`, the
+    unrounded means the answer prints), else from `final_table.csv` (6 significant digits, which can round the 4th
+    decimal apart)."""
+    exact = ({q["config"]: q["val_bpb"] for q in quality_table(load_summaries(d))} if any(d.glob("*/summary.json"))
+             else {})
     return {r.tag: exact.get(r.tag, r.val_bpb) for r in final.itertuples()}
 
 def headline(stage2_dir, decode_json=None) -> list[str]:
-    """The answer in five or six lines for the front page, from the tables compare wrote into `stage2_dir` (and the decode
-    benchmark's JSON record, when `decode_json` exists): quality, training speed, equal time, horizon, confounds, decode."""
+    """The answer in five or six lines for the front page, from the tables compare wrote into `stage2_dir` (and the
+    decode benchmark's JSON record, when `decode_json` exists): quality, training speed, equal time, horizon, confounds,
+    decode."""
     d = Path(stage2_dir)
     final, speed = pd.read_csv(d / "final_table.csv"), pd.read_csv(d / "speed.csv")
     iso, ctl, hor = pd.read_csv(d / "iso_time.csv"), pd.read_csv(d / "controls.csv"), pd.read_csv(d / "horizon.csv")
     base, fin = final[final.tag == BASELINE_TAG].iloc[0], final[final.tag != BASELINE_TAG].sort_values("val_delta")
     worse = all(r.val_adj_lo > 0 for r in fin.itertuples())
-    lines = [f"**Quality at equal tokens.** The 12x1 baseline (val bpb {_means(d, final)[base.tag]:.4f}, n={int(base.n)}) is "
-             + ("ahead of every finalist beyond the interval" if worse else "not behind every finalist beyond the interval")
-             + ": " + "; ".join(f"`{r.tag}` {r.val_delta:+.4f} ({_iv(r.val_adj_lo, r.val_adj_hi)})" for r in fin.itertuples())
+    lines = [f"**Quality at equal tokens.** The 12x1 baseline (val bpb {_means(d, final)[base.tag]:.4f}, "
+             f"n={int(base.n)}) is "
+             + ("ahead of every finalist beyond the interval" if worse
+                else "not behind every finalist beyond the interval")
+             + ": " + "; ".join(f"`{r.tag}` {r.val_delta:+.4f} ({_iv(r.val_adj_lo, r.val_adj_hi)})"
+                                for r in fin.itertuples())
              + f" bpb (Holm over {len(fin)})."]
     fast = [r.tag for r in speed.itertuples() if r.adj_lo > 1]
     lines.append("**Training speed** (interleaved full steps, tokens/sec over the baseline's): "
@@ -232,13 +239,14 @@ def headline(stage2_dir, decode_json=None) -> list[str]:
     if len(hor):
         h = hor.iloc[0]
         lines.append(f"**A longer run** ({h.tokens / 1e6:.1f}M tokens, {int(h.seeds)} seeds): `{h.tag}`'s gap "
-                     f"{h.gap_est:+.4f} ({_iv(h.gap_adj_lo, h.gap_adj_hi)}); its change against the same seeds' stage-2 gap, "
-                     f"{h.change_est:+.4f} ({_iv(h.change_adj_lo, h.change_adj_hi)}), is "
+                     f"{h.gap_est:+.4f} ({_iv(h.gap_adj_lo, h.gap_adj_hi)}); its change against the same seeds' "
+                     f"stage-2 gap, {h.change_est:+.4f} ({_iv(h.change_adj_lo, h.change_adj_hi)}), is "
                      f"{'beyond' if h.change_differs else 'within'} the interval.")
     if len(ctl):
         moved = [r.condition for r in ctl.itertuples() if r.change_differs]
         lines.append(f"**Confound controls** on `{ctl.tag.iloc[0]}` (seed-matched): "
-                     + ("none changes the gap beyond its interval" if not moved else "the gap changes under " + ", ".join(moved))
+                     + ("none changes the gap beyond its interval" if not moved else "the gap changes under "
+                        + ", ".join(moved))
                      + " (" + "; ".join(f"{r.condition} {r.gap_est:+.4f}, change {r.change_est:+.4f} "
                                         f"({_iv(r.change_adj_lo, r.change_adj_hi)})" for r in ctl.itertuples()) + ").")
     if decode_json is not None and Path(decode_json).exists():
@@ -256,6 +264,7 @@ def front_table(stage2_dir) -> str:
     for r in final.itertuples():
         if r.tag == BASELINE_TAG: rows.append(f"| `{r.tag}` (baseline) | {bpb[r.tag]:.4f} ({r.n}) | | | x1 |"); continue
         s, e = speed.loc[r.tag], iso.loc[r.tag]
-        rows.append(f"| `{r.tag}` | {bpb[r.tag]:.4f} ({r.n}) | {r.val_delta:+.4f} ({_iv(r.val_adj_lo, r.val_adj_hi)}) | "
-                    f"{e.est:+.4f} ({_iv(e.adj_lo, e.adj_hi)}) | x{s.ratio:.3f} ({_iv(s.adj_lo, s.adj_hi, '.3f')}) |")
+        rows.append(f"| `{r.tag}` | {bpb[r.tag]:.4f} ({r.n}) | {r.val_delta:+.4f} "
+                    f"({_iv(r.val_adj_lo, r.val_adj_hi)}) | {e.est:+.4f} ({_iv(e.adj_lo, e.adj_hi)}) | x{s.ratio:.3f} "
+                    f"({_iv(s.adj_lo, s.adj_hi, '.3f')}) |")
     return "\n".join(rows)

@@ -20,14 +20,17 @@ __all__ = ['PRESETS', 'B_REF', 'REF_DEPTH', 'TARGET_PARAM_DATA_RATIO', 'MOMENTUM
 
 # %% ../nbs/07a_args.ipynb #3af0f67b
 PRESETS = {
-    "cpu": dict(width=128, head_dim=64, seq_len=256, vocab_size=8192, window_pattern="SSSL", device_batch_size=8, total_batch_size=16_384,
-                tokens=2**20, eval_every=32, eval_tokens=2**16, compile=True, log_every=8, warmup_steps=40, progress=True,
+    "cpu": dict(width=128, head_dim=64, seq_len=256, vocab_size=8192, window_pattern="SSSL", device_batch_size=8,
+                total_batch_size=16_384, tokens=2**20, eval_every=32, eval_tokens=2**16, compile=True, log_every=8,
+                warmup_steps=40, progress=True,
                 lr_scale=16.0),
-    "gpu": dict(width=768, head_dim=128, seq_len=2048, vocab_size=32768, window_pattern="SSSL", device_batch_size=32, total_batch_size=2**19,
-                tokens=None, eval_every=250, eval_tokens=2**22, compile=True, log_every=50, warmup_steps=40, progress=True,
+    "gpu": dict(width=768, head_dim=128, seq_len=2048, vocab_size=32768, window_pattern="SSSL", device_batch_size=32,
+                total_batch_size=2**19, tokens=None, eval_every=250, eval_tokens=2**22, compile=True, log_every=50,
+                warmup_steps=40, progress=True,
                 lr_scale=1.0),
-    "tiny": dict(width=64, head_dim=32, seq_len=64, vocab_size=512, window_pattern="SSSL", device_batch_size=4, total_batch_size=512,
-                 tokens=4 * 512, eval_every=2, eval_tokens=1024, compile=False, log_every=0, warmup_steps=1, progress=False,
+    "tiny": dict(width=64, head_dim=32, seq_len=64, vocab_size=512, window_pattern="SSSL", device_batch_size=4,
+                 total_batch_size=512, tokens=4 * 512, eval_every=2, eval_tokens=1024, compile=False, log_every=0,
+                 warmup_steps=1, progress=False,
                  lr_scale=1.0),
 }
 B_REF, REF_DEPTH, TARGET_PARAM_DATA_RATIO = 2**19, 12, 12
@@ -43,7 +46,7 @@ class TrainArgs:
     head_dim: int | None = None       # attention head size (heads = width // head_dim)
     n_kv_head: int | None = None      # None = n_head (no GQA)
     window_pattern: str | None = None  # attention windows tiled over depth: S = T/4 (up to a multiple of 128), L = T; last layer L
-    value_embeds: bool = True         # the reference's value embeddings (alternate layers); False: none (a confound control)
+    value_embeds: bool = True  # the reference's value embeddings (alternate layers); False: none (a confound control)
     value_embed_rule: str = "matched" # value-embedding tables: "matched" (the 12x1's 6, one per block) or "reference" (03_model)
     seq_len: int | None = None        # T
     vocab_size: int | None = None     # tokenizer vocabulary (the BPE is trained to this size)
@@ -58,7 +61,7 @@ class TrainArgs:
     embedding_lr: float = 0.3         # AdamW LR of the token embedding (the value embeddings take half) at batch 2^19
     unembedding_lr: float = 0.008     # AdamW LR of lm_head at batch 2^19
     scalar_lr: float = 0.5            # AdamW LR of the x0 scalars (the residual scalars take 1/100) at batch 2^19
-    lr_scale: float | None = None     # multiplies every LR (besides sqrt(B/2^19)); cpu preset 16: the baseline's optimum
+    lr_scale: float | None = None  # multiplies every LR (besides sqrt(B/2^19)); cpu preset 16: the baseline's optimum
     trunk_lr_scale: float = 1.0       # further multiplies the Muon LR of the blocks' matrices
     split_lr_scale: float = 1.0       # further multiplies the Muon LR of the split linear_in
     collect_lr_scale: float = 1.0     # further multiplies the Muon LR of the collect linear_out (1/R: LR study variant)
@@ -76,7 +79,7 @@ class TrainArgs:
     seed: int = 0                     # model initialisation and data order
     run_dir: str | None = None        # default runs/adhoc/<tag>
     resume: bool = False              # continue from the newest intact checkpoint in run_dir/ckpt (settings must match)
-    resume_changed: str = ""          # comma-separated fields this resume may change, e.g. "matrix_lr"; recorded in the summary
+    resume_changed: str = ""  # comma-separated fields this resume may change, e.g. "matrix_lr"; recorded in the summary
     overwrite: bool = False           # start over in a run_dir that already holds a run
     save_every: int = -1              # checkpoint every N steps (> 0); always at the end
     stop_after: int | None = None     # stop (with a checkpoint) after this many steps, as if interrupted
@@ -91,11 +94,13 @@ class TrainArgs:
 class ArgsError(ValueError):
     "Train arguments that cannot make a run; the message names every offending field and its value."
 
-_LR_SCALES = ("lr_scale", "trunk_lr_scale", "split_lr_scale", "collect_lr_scale", "embedding_lr_scale", "value_embed_lr_scale",
-              "head_lr_scale", "scalar_lr_scale")
-_AT_LEAST = dict(depth=1, branches=1, width=1, head_dim=1, n_kv_head=1, seq_len=1, vocab_size=1, tokens=1, num_iterations=1,
-                 device_batch_size=1, total_batch_size=1, eval_tokens=1, matrix_lr=0, embedding_lr=0, unembedding_lr=0,
-                 scalar_lr=0, weight_decay=0, warmup_steps=0, warmdown_ratio=0, final_lr_frac=0, momentum_warmup_ratio=0,
+_LR_SCALES = ("lr_scale", "trunk_lr_scale", "split_lr_scale", "collect_lr_scale", "embedding_lr_scale",
+              "value_embed_lr_scale", "head_lr_scale", "scalar_lr_scale")
+_AT_LEAST = dict(depth=1, branches=1, width=1, head_dim=1, n_kv_head=1, seq_len=1, vocab_size=1, tokens=1,
+                 num_iterations=1, device_batch_size=1, total_batch_size=1, eval_tokens=1, matrix_lr=0, embedding_lr=0,
+                 unembedding_lr=0,
+                 scalar_lr=0, weight_decay=0, warmup_steps=0, warmdown_ratio=0, final_lr_frac=0,
+                 momentum_warmup_ratio=0,
                  schedule_horizon=1, seed=0, stop_after=0, **dict.fromkeys(_LR_SCALES, 0))
 _AT_MOST = dict(warmdown_ratio=1, final_lr_frac=1, momentum_warmup_ratio=1)
 _KINDS = dict(int="an integer", float="a finite number", bool="True or False", str="a string")
@@ -107,7 +112,8 @@ def _typed(f: dataclasses.Field, value):
         if optional: return None
         raise ArgsError(f"{f.name} must be {_KINDS[kind]}, got None")
     ok = dict(bool=isinstance(value, bool), str=isinstance(value, str),
-              int=not isinstance(value, bool) and (isinstance(value, numbers.Integral) or isinstance(value, float) and value.is_integer()),
+              int=not isinstance(value, bool) and (isinstance(value, numbers.Integral) or isinstance(value, float)
+                                                   and value.is_integer()),
               float=not isinstance(value, bool) and isinstance(value, numbers.Real) and math.isfinite(value))[kind]
     if not ok: raise ArgsError(f"{f.name} must be {_KINDS[kind]}, got {value!r} ({type(value).__name__})")
     value = int(value) if kind == "int" else float(value) if kind == "float" else value
@@ -117,10 +123,12 @@ def _typed(f: dataclasses.Field, value):
     return value
 
 def resolve(args: TrainArgs) -> TrainArgs:
-    "Fill `None` fields from the preset; check every field's type and range, and what else can be checked, before any work."
+    """Fill `None` fields from the preset; check every field's type and range, and what else can be checked, before any
+    work."""
     a = dataclasses.replace(args)
     if a.preset == "auto": a.preset = "gpu" if torch.cuda.is_available() else "cpu"
-    if a.preset not in PRESETS: raise ArgsError(f"unknown preset {a.preset!r}; choose one of {sorted(PRESETS) + ['auto']}")
+    if a.preset not in PRESETS:
+        raise ArgsError(f"unknown preset {a.preset!r}; choose one of {sorted(PRESETS) + ['auto']}")
     for k, v in PRESETS[a.preset].items():
         if getattr(a, k) is None: setattr(a, k, v)
     problems = []
@@ -142,9 +150,11 @@ def resolve(args: TrainArgs) -> TrainArgs:
     return a
 
 def model_config(a: TrainArgs) -> GPTConfig:
-    return make_config(a.depth, a.branches, width=a.width, head_dim=a.head_dim, n_kv_head=a.n_kv_head, split_collect=a.split_collect,
-                       allow_param_mismatch=a.allow_param_mismatch, sequence_len=a.seq_len, vocab_size=a.vocab_size,
-                       window_pattern=a.window_pattern, value_embeds=a.value_embeds, value_embed_rule=a.value_embed_rule)
+    return make_config(a.depth, a.branches, width=a.width, head_dim=a.head_dim, n_kv_head=a.n_kv_head,
+                       split_collect=a.split_collect, allow_param_mismatch=a.allow_param_mismatch,
+                       sequence_len=a.seq_len, vocab_size=a.vocab_size,
+                       window_pattern=a.window_pattern, value_embeds=a.value_embeds,
+                       value_embed_rule=a.value_embed_rule)
 
 # %% ../nbs/07a_args.ipynb #7c681e92
 def scaling_params(config: GPTConfig) -> int:
@@ -162,14 +172,17 @@ def peak_lrs(a: TrainArgs, batch_lr_scale: float) -> dict:
     s = batch_lr_scale * a.lr_scale
     return dict(matrix_lr=a.matrix_lr * s * a.trunk_lr_scale, split_lr=a.matrix_lr * s * a.split_lr_scale,
                 collect_lr=a.matrix_lr * s * a.collect_lr_scale, embedding_lr=a.embedding_lr * s * a.embedding_lr_scale,
-                value_embed_lr=a.embedding_lr * s * a.value_embed_lr_scale, unembedding_lr=a.unembedding_lr * s * a.head_lr_scale,
+                value_embed_lr=a.embedding_lr * s * a.value_embed_lr_scale,
+                unembedding_lr=a.unembedding_lr * s * a.head_lr_scale,
                 scalar_lr=a.scalar_lr * s * a.scalar_lr_scale)
 
 def plan(a: TrainArgs, config: GPTConfig, world_size: int = 1) -> dict:
     "Steps, accumulation and the scaled hyper-parameters of a run; one clear error for an impossible budget."
     B, T = a.total_batch_size, a.seq_len
     per_fwdbwd = a.device_batch_size * T * world_size
-    if B % per_fwdbwd: raise ArgsError(f"total_batch_size={B} is not a multiple of device_batch_size x seq_len x world_size = {per_fwdbwd}")
+    if B % per_fwdbwd:
+        raise ArgsError(f"total_batch_size={B} is not a multiple of device_batch_size x seq_len x world_size = "
+                        f"{per_fwdbwd}")
     d_ref = TARGET_PARAM_DATA_RATIO * scaling_params(reference_config(config))
     tokens = a.tokens if a.tokens is not None else d_ref
     steps = a.num_iterations if a.num_iterations is not None else tokens // B
@@ -177,14 +190,17 @@ def plan(a: TrainArgs, config: GPTConfig, world_size: int = 1) -> dict:
     horizon = a.schedule_horizon if a.schedule_horizon is not None else steps
     if horizon < steps: raise ArgsError(f"schedule_horizon={horizon} is shorter than the run's {steps} steps")
     batch_lr_scale = (B / B_REF) ** 0.5
-    return dict(steps=steps, tokens=steps * B, grad_accum=B // per_fwdbwd, batch_lr_scale=batch_lr_scale, horizon=horizon,
-                momentum_warmup=round(a.momentum_warmup_ratio * horizon), lrs=peak_lrs(a, batch_lr_scale),
+    return dict(steps=steps, tokens=steps * B, grad_accum=B // per_fwdbwd, batch_lr_scale=batch_lr_scale,
+                horizon=horizon, momentum_warmup=round(a.momentum_warmup_ratio * horizon),
+                lrs=peak_lrs(a, batch_lr_scale),
                 weight_decay=a.weight_decay * batch_lr_scale * d_ref / (horizon * B), d_ref=d_ref)
 
 # %% ../nbs/07a_args.ipynb #ac4c49a5
-MOMENTUM = (0.85, 0.97, 0.90)   # Muon's momentum: at step 0, after the ramp, at the end of the warm-down (the reference's)
+# Muon's momentum: at step 0, after the ramp, at the end of the warm-down (the reference's)
+MOMENTUM = (0.85, 0.97, 0.90)
 
-def lr_multiplier(it: int, steps: int, warmup: int = 40, warmdown_ratio: float = 0.65, final_frac: float = 0.05) -> float:
+def lr_multiplier(it: int, steps: int, warmup: int = 40, warmdown_ratio: float = 0.65,
+                  final_frac: float = 0.05) -> float:
     "The LR of update `it` as a fraction of the peak: linear warm-up, constant, linear warm-down to `final_frac`."
     warmdown = round(warmdown_ratio * steps)
     if it < warmup: return (it + 1) / warmup
@@ -193,7 +209,8 @@ def lr_multiplier(it: int, steps: int, warmup: int = 40, warmdown_ratio: float =
     return p + (1 - p) * final_frac
 
 def muon_momentum(it: int, steps: int, ramp: int = 400, warmdown_ratio: float = 0.65) -> float:
-    "Muon's momentum at update `it`: up over the first `ramp` updates, constant, down over the LR's warm-down (the lower wins)."
+    """Muon's momentum at update `it`: up over the first `ramp` updates, constant, down over the LR's warm-down (the
+    lower wins)."""
     start, top, end = MOMENTUM
     warmdown = round(warmdown_ratio * steps)
     up = start + (top - start) * min(1.0, it / ramp) if ramp > 0 else top
@@ -206,8 +223,8 @@ def muon_weight_decay(it: int, horizon: int, wd: float) -> float:
 
 # %% ../nbs/07a_args.ipynb #fl000004
 def build_optimizer(model: GPT, a: TrainArgs, p: dict) -> MuonAdamW:
-    """The run's `MuonAdamW`: every group at its peak LR of the plan (`p["lrs"]`), Muon at the plan's weight decay (divided
-    by the group's LR multiplier when decoupled), fused kernels when compiling on CUDA."""
+    """The run's `MuonAdamW`: every group at its peak LR of the plan (`p["lrs"]`), Muon at the plan's weight decay
+    (divided by the group's LR multiplier when decoupled), fused kernels when compiling on CUDA."""
     groups = optimizer_groups(model, weight_decay=p["weight_decay"], **p["lrs"])
     ref = a.matrix_lr * p["batch_lr_scale"]                        # a Muon group's LR at multiplier 1
     for g in groups:
@@ -234,34 +251,44 @@ def _parse_bool(s: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected a boolean, got {s!r}")
 
 def field_help(cls) -> dict[str, str]:
-    "Each field of the dataclass `cls` -> its trailing `# comment` in the source ('' if none): the one place an option is explained."
+    """Each field of the dataclass `cls` -> its trailing `# comment` in the source ('' if none): the one place an option
+    is explained."""
     src = inspect.getsource(cls)
-    comments = {t.start[0]: t.string.lstrip("#").strip() for t in tokenize.generate_tokens(io.StringIO(src).readline) if t.type == tokenize.COMMENT}
+    comments = {t.start[0]: t.string.lstrip("#").strip() for t in tokenize.generate_tokens(io.StringIO(src).readline)
+                if t.type == tokenize.COMMENT}
     body = ast.parse(src).body[0].body
     return {node.target.id: comments.get(node.lineno, "") for node in body if isinstance(node, ast.AnnAssign)}
 
 def cli_parser() -> argparse.ArgumentParser:
-    "The `depthbreadth-train` parser: a flag per `TrainArgs` field (hyphens), its help the field's comment and default; `--debug`."
+    """The `depthbreadth-train` parser: a flag per `TrainArgs` field (hyphens), its help the field's comment and
+    default; `--debug`."""
     try: helps = field_help(TrainArgs)
     except (OSError, TypeError): helps = {}           # no source to read (a class defined in an interactive session)
     parser = argparse.ArgumentParser(prog="depthbreadth-train", formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Train one depth x breadth config and leave its evidence in the run directory: metrics.jsonl, summary.json\n"
-                    "(written last) and checkpoints in ckpt/. Options 'from --preset' take that preset's value (cpu, gpu, tiny; auto = gpu\n"
-                    "if CUDA is available, else cpu). Boolean options are flags: --resume or --resume true; --no-resume or --resume false.",
-        epilog="examples:\n  depthbreadth-train --depth 2 --branches 6                  # the cpu preset, into runs/adhoc/d2b6\n"
-               "  depthbreadth-train --depth 2 --branches 6 --resume         # continue it from its latest checkpoint\n"
-               "  torchrun --nproc_per_node 8 -m depthbreadth.trainer --preset gpu --depth 12 --branches 1")
+        description="Train one depth x breadth config and leave its evidence in the run directory: metrics.jsonl, "
+                    "summary.json\n(written last) and checkpoints in ckpt/. Options 'from --preset' take that preset's "
+                    "value (cpu, gpu, tiny; auto = gpu\nif CUDA is available, else cpu). Boolean options are flags: "
+                    "--resume or --resume true; --no-resume or --resume false.",
+        epilog="examples:\n  depthbreadth-train --depth 2 --branches 6                  # the cpu preset, into "
+               "runs/adhoc/d2b6\n  depthbreadth-train --depth 2 --branches 6 --resume         # continue it from its "
+               "latest checkpoint\n  torchrun --nproc_per_node 8 -m depthbreadth.trainer --preset gpu --depth 12 "
+               "--branches 1")
     for f in dataclasses.fields(TrainArgs):
         kind, flag = str(f.type).split("|")[0].strip(), "--" + f.name.replace("_", "-")
         text = helps.get(f.name, "")
         if f.default is None and f.name in PRESETS["cpu"]: text += " (default: from --preset)"
-        elif f.default is not None or "default" not in text: text += f" (default: {f.default!r})"   # None: the comment says what
+        # None: the comment says what
+        elif f.default is not None or "default" not in text: text += f" (default: {f.default!r})"
         text = text.strip().replace("%", "%%")
         if kind == "bool":    # --resume, --resume true|false, --no-resume
-            parser.add_argument(flag, type=_parse_bool, nargs="?", const=True, default=f.default, metavar="BOOL", help=text)
+            parser.add_argument(flag, type=_parse_bool, nargs="?", const=True, default=f.default, metavar="BOOL",
+                                help=text)
             parser.add_argument(f"--no-{flag[2:]}", dest=f.name, action="store_false", help=argparse.SUPPRESS)
-        else: parser.add_argument(flag, type=dict(int=int, float=float, str=str)[kind], default=f.default, metavar=kind.upper(), help=text)
-    parser.add_argument("--debug", action="store_true", help="on an error, show the traceback instead of one line (also DEPTHBREADTH_DEBUG=1)")
+        else:
+            parser.add_argument(flag, type=dict(int=int, float=float, str=str)[kind], default=f.default,
+                                metavar=kind.upper(), help=text)
+    parser.add_argument("--debug", action="store_true", help="on an error, show the traceback instead of one line "
+                                                             "(also DEPTHBREADTH_DEBUG=1)")
     return parser
 
 def cli_args(argv=None) -> TrainArgs:

@@ -78,17 +78,20 @@ def _compiled_flex():
     return torch.compile(flex_attention, dynamic=False)
 
 def flex_attention_window(q, k, v, window: int, compiled: bool = True):
-    "Sliding-window causal attention through FlexAttention on `(B,T,H,Dh)` tensors (compiled on CUDA; eager is a test aid)."
+    """Sliding-window causal attention through FlexAttention on `(B,T,H,Dh)` tensors (compiled on CUDA; eager is a test
+    aid)."""
     from torch.nn.attention.flex_attention import flex_attention
     T, S = q.size(1), k.size(1)
     block_mask = _cached_block_mask(T, S, int(window), str(q.device))
     fn = _compiled_flex() if compiled else flex_attention
-    y = fn(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), block_mask=block_mask, enable_gqa=q.size(2) != k.size(2))
+    y = fn(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), block_mask=block_mask,
+           enable_gqa=q.size(2) != k.size(2))
     return y.transpose(1, 2)
 
 # %% ../nbs/02_attention.ipynb #aca884f1
 def torch_attention(q, k, v, window: int | None = None, use_flex: bool = False):
-    "The PyTorch candidate: SDPA for full causal; FlexAttention for short windows on CUDA (`use_flex`); masked SDPA otherwise."
+    """The PyTorch candidate: SDPA for full causal; FlexAttention for short windows on CUDA (`use_flex`); masked SDPA
+    otherwise."""
     if use_flex and q.is_cuda and q.size(1) > 1 and not _covers(window, k.size(1)):
         return flex_attention_window(q, k, v, window)
     return sdpa_attention(q, k, v, window)
@@ -99,8 +102,10 @@ def torch_attention_with_kvcache(q, k_cache, v_cache, k, v, cache_seqlens, windo
     positions = cache_seqlens.tolist()             # one host sync for all rows
     pos, Tn = int(positions[0]), q.size(1)
     if any(p != pos for p in positions):
-        raise ValueError(f"cache rows are at different positions {positions}; the PyTorch path needs one position for all rows")
-    if pos + Tn > k_cache.size(1): raise ValueError(f"KV cache overflow: position {pos} + {Tn} new > capacity {k_cache.size(1)}")
+        raise ValueError(f"cache rows are at different positions {positions}; the PyTorch path needs one position "
+                         f"for all rows")
+    if pos + Tn > k_cache.size(1):
+        raise ValueError(f"KV cache overflow: position {pos} + {Tn} new > capacity {k_cache.size(1)}")
     k_cache[:, pos:pos + Tn] = k
     v_cache[:, pos:pos + Tn] = v
     return sdpa_attention(q, k_cache[:, :pos + Tn], v_cache[:, :pos + Tn], window)
@@ -115,16 +120,19 @@ class Kernel:
 
 def _out(r): return r[0] if isinstance(r, (tuple, list)) else r  # some FA3 builds return (out, lse)
 
-_FA4_MODULES: dict = {}  # key -> imported `flash_attn.cute` (or a stand-in): the custom ops take the key, not the module
+# key -> imported `flash_attn.cute` (or a stand-in): the custom ops take the key, not the module
+_FA4_MODULES: dict = {}
 
 def _fa4_window(window: int) -> dict:
     "FA4 keywords for our left window: -1 = full causal, W >= 0 = keys [p-W, p]."
     return dict(causal=True, window_size=(None, None)) if window < 0 else dict(causal=False, window_size=(window, 0))
 
 @torch.library.custom_op("depthbreadth::fa4_attention", mutates_args=())
-def fa4_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, window: int, module: str) -> tuple[torch.Tensor, torch.Tensor]:
+def fa4_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, window: int,
+                  module: str) -> tuple[torch.Tensor, torch.Tensor]:
     "FA4 forward as one op the compiler keeps whole: `(out (B,T,Hq,Dh), lse (B,Hq,T) fp32)`; `window=-1` = full causal."
-    with torch.no_grad(): out, lse = _FA4_MODULES[module].flash_attn_func(q, k, v, **_fa4_window(window), return_lse=True)
+    with torch.no_grad():
+        out, lse = _FA4_MODULES[module].flash_attn_func(q, k, v, **_fa4_window(window), return_lse=True)
     return out.contiguous(), lse.contiguous()
 
 @fa4_attention.register_fake
@@ -133,12 +141,15 @@ def _(q, k, v, window, module):
     return q.new_empty(B, T, H, v.size(-1)), q.new_empty(B, H, T, dtype=torch.float32)
 
 @torch.library.custom_op("depthbreadth::fa4_attention_backward", mutates_args=())
-def fa4_attention_backward(dout: torch.Tensor, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, out: torch.Tensor, lse: torch.Tensor,
-                           window: int, module: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def fa4_attention_backward(dout: torch.Tensor, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, out: torch.Tensor,
+                           lse: torch.Tensor, window: int,
+                           module: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     "FA4's backward (`interface._flash_attn_bwd`) for `fa4_attention`: `(dq, dk, dv)`."
     w = _fa4_window(window)
-    grads = _FA4_MODULES[module].interface._flash_attn_bwd(q=q, k=k, v=v, out=out, dout=dout, lse=lse, softmax_scale=None, causal=w["causal"],
-                                                           softcap=0.0, window_size_left=w["window_size"][0], window_size_right=w["window_size"][1])
+    grads = _FA4_MODULES[module].interface._flash_attn_bwd(q=q, k=k, v=v, out=out, dout=dout, lse=lse,
+                                                           softmax_scale=None, causal=w["causal"], softcap=0.0,
+                                                           window_size_left=w["window_size"][0],
+                                                           window_size_right=w["window_size"][1])
     return tuple(g.contiguous() for g in grads[:3])
 
 @fa4_attention_backward.register_fake
@@ -159,20 +170,23 @@ FA4_KEYWORDS = {"flash_attn_func": ("causal", "window_size", "return_lse"),
                                               "window_size_left", "window_size_right")}
 
 def fa4_api_gaps(mod) -> list[str]:
-    "The FA4 functions or keywords our calls use that `mod` lacks (empty: the API of flash-attn-4 4.0.0b36 that they were written for)."
+    """The FA4 functions or keywords our calls use that `mod` lacks (empty: the API of flash-attn-4 4.0.0b36 that they
+    were written for)."""
     gaps = []
     for path, names in FA4_KEYWORDS.items():
         fn = mod
         for part in path.split("."): fn = getattr(fn, part, None)
         if fn is None: gaps.append(path); continue
         params = inspect.signature(fn).parameters
-        if not any(p.kind == p.VAR_KEYWORD for p in params.values()): gaps += [f"{path}({n}=)" for n in names if n not in params]
+        if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
+            gaps += [f"{path}({n}=)" for n in names if n not in params]
     return gaps
 
 def _fa4_key(mod) -> str: return f"{mod.__name__}@{id(mod):x}"
 
 def fa4_kernel(mod) -> Kernel:
-    "FlashAttention-4 (`flash_attn.cute`) through the `fa4_attention` custom op; no `flash_attn_with_kvcache`, so the cache call falls back to PyTorch."
+    """FlashAttention-4 (`flash_attn.cute`) through the `fa4_attention` custom op; no `flash_attn_with_kvcache`, so the
+    cache call falls back to PyTorch."""
     key = _fa4_key(mod)
     _FA4_MODULES[key] = mod
     def attend(q, k, v, window=None):
@@ -191,11 +205,13 @@ def fa23_kernel(name: str, mod) -> Kernel:
     return Kernel(name, attend, attend_with_kvcache if hasattr(mod, "flash_attn_with_kvcache") else None)
 
 # %% ../nbs/02_attention.ipynb #31fe7340
-TOLERANCE = {torch.bfloat16: (2e-2, 5e-2), torch.float16: (5e-3, 2e-2), torch.float32: (1e-4, 1e-3)}  # (output, gradients)
+# (output, gradients)
+TOLERANCE = {torch.bfloat16: (2e-2, 5e-2), torch.float16: (5e-3, 2e-2), torch.float32: (1e-4, 1e-3)}
 
 def reference_errors(fn, device="cpu", dtype=torch.float32, window: int | None = None,
                      shape=(2, 128, 4, 2, 64), seed: int = 0) -> dict:
-    "Relative max errors of `fn(q,k,v,window)` vs `naive_attention` in fp32: output and the q/k/v gradients. `shape=(B,T,Hq,Hkv,Dh)`."
+    """Relative max errors of `fn(q,k,v,window)` vs `naive_attention` in fp32: output and the q/k/v gradients.
+    `shape=(B,T,Hq,Hkv,Dh)`."""
     B, T, Hq, Hkv, Dh = shape
     gen = torch.Generator().manual_seed(seed)
     q, k, v = (torch.randn(B, T, H, Dh, generator=gen).to(device, dtype).requires_grad_() for H in (Hq, Hkv, Hkv))
@@ -216,12 +232,15 @@ def within_tolerance(errors: dict, dtype) -> bool:
 # %% ../nbs/02_attention.ipynb #5b17f19c
 CANDIDATES = ("fa4", "fa3", "fa2", "sdpa")
 MODULES = {"fa4": ("flash_attn.cute",),
-           "fa3": ("flash_attn_interface", "flash_attn_3.flash_attn_interface", "kernels:varunneal/flash-attention-3", "kernels:kernels-community/flash-attn3"),
+           "fa3": ("flash_attn_interface", "flash_attn_3.flash_attn_interface", "kernels:varunneal/flash-attention-3",
+                   "kernels:kernels-community/flash-attn3"),
            "fa2": ("flash_attn",)}
-SUPPORTED_MAJOR = {"fa4": (9, 10, 11, 12), "fa3": (8, 9), "fa2": (8, 9, 12)}  # compute capability majors (FA4's backward needs >= 9)
+# compute capability majors (FA4's backward needs >= 9)
+SUPPORTED_MAJOR = {"fa4": (9, 10, 11, 12), "fa3": (8, 9), "fa2": (8, 9, 12)}
 KERNEL_DTYPES = (torch.bfloat16, torch.float16)
+# the gpu preset's training shape: Dh=128, T=2048, full and its short window
 PROBE_SHAPES = (((2, 128, 4, 2, 64), (None, 32)),       # (B,T,Hq,Hkv,Dh), windows: GQA, full and a short window
-                ((1, 2048, 6, 6, 128), (None, 512)))    # the gpu preset's training shape: Dh=128, T=2048, full and its short window
+                ((1, 2048, 6, 6, 128), (None, 512)))
 
 def _outcome(status: str, reason: str, short: str | None = None) -> dict:
     return {"status": status, "short": short or status, "reason": " ".join(str(reason).split())[:400]}
@@ -244,43 +263,56 @@ def _probe_errors(fn, device, dtype, shapes, windowed_only: bool = False) -> dic
 
 def probe_backend(name: str, capability: tuple | None, device="cuda", dtype=torch.bfloat16,
                   importer=importlib.import_module, shapes=PROBE_SHAPES) -> tuple[dict, Kernel | None]:
-    "Probe FlashAttention candidate `name`: import, API, GPU, dtype, forward+backward vs the reference at `shapes` -> (outcome, kernel)."
+    """Probe FlashAttention candidate `name`: import, API, GPU, dtype, forward+backward vs the reference at `shapes` ->
+    (outcome, kernel)."""
     try: mod = _import_first(MODULES[name], importer)
-    except Exception as e: return _outcome("unavailable", f"{type(e).__name__}: {e}", f"unavailable({type(e).__name__})"), None
+    except Exception as e:
+        return _outcome("unavailable", f"{type(e).__name__}: {e}", f"unavailable({type(e).__name__})"), None
     if not hasattr(mod, "flash_attn_func"):
-        return _outcome("unavailable", f"module {mod.__name__} has no flash_attn_func", "unavailable(no-flash_attn_func)"), None
+        return (_outcome("unavailable", f"module {mod.__name__} has no flash_attn_func",
+                         "unavailable(no-flash_attn_func)"), None)
     if name == "fa4" and (gaps := fa4_api_gaps(mod)):
-        return _outcome("unavailable", f"{mod.__name__} lacks what our calls pass (written for 4.0.0b36): {', '.join(gaps)}", "unavailable(api)"), None
+        return (_outcome("unavailable", f"{mod.__name__} lacks what our calls pass (written for 4.0.0b36): "
+                                        f"{', '.join(gaps)}", "unavailable(api)"), None)
     if capability is None: return _outcome("unsupported", "no CUDA device", "unsupported(no-cuda)"), None
     sm = f"sm_{capability[0]}{capability[1]}"
     if capability[0] not in SUPPORTED_MAJOR[name]:
         return _outcome("unsupported", f"{sm} is not a GPU {name} supports", f"unsupported({sm})"), None
     dtype_name = str(dtype).removeprefix("torch.")
     if dtype not in KERNEL_DTYPES:
-        return _outcome("unsupported", f"compute dtype {dtype_name}; {name} runs bf16/fp16", f"unsupported({dtype_name})"), None
+        return (_outcome("unsupported", f"compute dtype {dtype_name}; {name} runs bf16/fp16",
+                         f"unsupported({dtype_name})"), None)
     kernel = fa4_kernel(mod) if name == "fa4" else fa23_kernel(name, mod)
     try: errors = _probe_errors(kernel.attend, device, dtype, shapes)
-    except Exception as e: return _outcome("failed", f"forward/backward: {type(e).__name__}: {e}", f"failed({type(e).__name__})"), None
+    except Exception as e:
+        return _outcome("failed", f"forward/backward: {type(e).__name__}: {e}", f"failed({type(e).__name__})"), None
     bad = {k: {n: f"{x:.1e}" for n, x in e.items()} for k, e in errors.items() if not within_tolerance(e, dtype)}
     if bad: return _outcome("failed", f"differs from the reference (relative errors {bad})", "failed(mismatch)"), None
     worst = max(x for e in errors.values() for x in e.values())
-    return _outcome("ok", f"forward+backward match the reference in {dtype_name} at {len(errors)} shape/window pairs (max relative error {worst:.1e})"), kernel
+    return (_outcome("ok", f"forward+backward match the reference in {dtype_name} at {len(errors)} shape/window pairs "
+                           f"(max relative error {worst:.1e})"), kernel)
 
-def probe_torch(capability: tuple | None, device="cuda", dtype=torch.bfloat16, shapes=PROBE_SHAPES) -> tuple[dict, bool]:
-    "The PyTorch candidate always works; on CUDA FlexAttention must pass the reference check at the windowed `shapes` to serve windows -> (outcome, use_flex)."
+def probe_torch(capability: tuple | None, device="cuda", dtype=torch.bfloat16,
+                shapes=PROBE_SHAPES) -> tuple[dict, bool]:
+    """The PyTorch candidate always works; on CUDA FlexAttention must pass the reference check at the windowed `shapes`
+    to serve windows -> (outcome, use_flex)."""
     if capability is None or not str(device).startswith("cuda"):
-        return _outcome("ok", "SDPA; windows as masked SDPA (FlexAttention backward is CUDA-only)", "ok(window=masked)"), False
+        return (_outcome("ok", "SDPA; windows as masked SDPA (FlexAttention backward is CUDA-only)",
+                         "ok(window=masked)"), False)
     flex = lambda q, k, v, w: torch_attention(q, k, v, w, use_flex=True)
     try: errors = _probe_errors(flex, device, dtype, shapes, windowed_only=True)
     except Exception as e:
-        return _outcome("ok", f"SDPA; FlexAttention failed ({type(e).__name__}: {e}), windows as masked SDPA", "ok(window=masked)"), False
+        return (_outcome("ok", f"SDPA; FlexAttention failed ({type(e).__name__}: {e}), windows as masked SDPA",
+                         "ok(window=masked)"), False)
     if not all(within_tolerance(e, dtype) for e in errors.values()):
-        return _outcome("ok", f"SDPA; FlexAttention differs from the reference {errors}, windows as masked SDPA", "ok(window=masked)"), False
+        return (_outcome("ok", f"SDPA; FlexAttention differs from the reference {errors}, windows as masked SDPA",
+                         "ok(window=masked)"), False)
     return _outcome("ok", "SDPA; windows as compiled FlexAttention", "ok(window=flex)"), True
 
 # %% ../nbs/02_attention.ipynb #eb508d85
 ENV_VAR = "DEPTHBREADTH_ATTN"
-PREFERENCE = {12: ("fa4", "fa2"), 11: ("fa4",), 10: ("fa4",), 9: ("fa4", "fa3", "fa2"), 8: ("fa2",)}  # by capability major
+# by capability major
+PREFERENCE = {12: ("fa4", "fa2"), 11: ("fa4",), 10: ("fa4",), 9: ("fa4", "fa3", "fa2"), 8: ("fa2",)}
 
 class BackendError(RuntimeError):
     "A forced attention backend that cannot run on this machine; the message carries its probe failure."
@@ -293,19 +325,23 @@ class Selection:
 
 def select_backend(capability: tuple | None, device_name: str = "cpu", device="cpu", dtype=COMPUTE_DTYPE,
                    env=None, importer=importlib.import_module, shapes=PROBE_SHAPES) -> Selection:
-    "Probe the candidates and pick one for this GPU generation, or the one `env[DEPTHBREADTH_ATTN]` forces (then no other FlashAttention is imported)."
+    """Probe the candidates and pick one for this GPU generation, or the one `env[DEPTHBREADTH_ATTN]` forces (then no
+    other FlashAttention is imported)."""
     env = os.environ if env is None else env
     forced = (env.get(ENV_VAR) or "").strip().lower() or None
     if forced is not None and forced not in CANDIDATES:
-        raise ValueError(f"{ENV_VAR}={forced!r} is not an attention backend; valid: {', '.join(CANDIDATES)} (or unset: automatic)")
+        raise ValueError(f"{ENV_VAR}={forced!r} is not an attention backend; valid: {', '.join(CANDIDATES)} (or "
+                         f"unset: automatic)")
     outcomes, kernels = {}, {}
     for name in CANDIDATES[:-1]:
-        if forced in (None, name): outcomes[name], kernels[name] = probe_backend(name, capability, device, dtype, importer, shapes)
+        if forced in (None, name):
+            outcomes[name], kernels[name] = probe_backend(name, capability, device, dtype, importer, shapes)
         else: outcomes[name], kernels[name] = _outcome("skipped", f"not imported or probed: {ENV_VAR}={forced}"), None
     outcomes["sdpa"], use_flex = probe_torch(capability, device, dtype, shapes)
     if forced is not None:
         if outcomes[forced]["status"] != "ok":
-            raise BackendError(f"{ENV_VAR}={forced}, but {forced} is {outcomes[forced]['short']}: {outcomes[forced]['reason']}")
+            raise BackendError(f"{ENV_VAR}={forced}, but {forced} is {outcomes[forced]['short']}: "
+                               f"{outcomes[forced]['reason']}")
         selected = forced
     else:
         order = PREFERENCE.get(capability[0], ()) if capability else ()
@@ -321,11 +357,13 @@ _SELECTION: Selection | None = None
 def this_machine() -> dict:
     "`capability`, `device_name` and `device` of this process's accelerator (or the CPU)."
     if not torch.cuda.is_available(): return dict(capability=None, device_name="cpu", device="cpu")
-    return dict(capability=tuple(torch.cuda.get_device_capability()), device_name=torch.cuda.get_device_name(), device="cuda")
+    return dict(capability=tuple(torch.cuda.get_device_capability()), device_name=torch.cuda.get_device_name(),
+                device="cuda")
 
 def _select_here() -> Selection:
     global _SELECTION
-    with torch.device("cpu"):   # the probes make their own tensors, also while a model is built under `torch.device("meta")`
+    # the probes make their own tensors, also while a model is built under `torch.device("meta")`
+    with torch.device("cpu"):
         _SELECTION = select_backend(**this_machine())
     return _SELECTION
 
@@ -336,7 +374,8 @@ def selected_backend() -> Selection:
     return _SELECTION if _SELECTION is not None else torch.compiler.disable(_select_here)()
 
 def backend_status() -> dict:
-    "This process's attention backend record: selected, forced, device, capability, torch, dtype, each candidate's outcome."
+    """This process's attention backend record: selected, forced, device, capability, torch, dtype, each candidate's
+    outcome."""
     r = selected_backend().record
     return {**r, "candidates": {n: dict(o) for n, o in r["candidates"].items()}}
 
@@ -344,7 +383,8 @@ def backend_line(record: dict | None = None) -> str:
     "The one canonical log line for a backend record (this process's by default)."
     r = record or backend_status()
     parts = [f"selected={r['selected']}"] + ([f"forced_by={ENV_VAR}"] if r["forced"] else [])
-    parts += [f"device={r['device'].replace(' ', '_')}", f"capability={r['capability'] or '-'}", f"torch={r['torch']}", f"dtype={r['dtype']}"]
+    parts += [f"device={r['device'].replace(' ', '_')}", f"capability={r['capability'] or '-'}", f"torch={r['torch']}",
+              f"dtype={r['dtype']}"]
     return "attention backend: " + " ".join(parts + [f"{n}={o['short']}" for n, o in r["candidates"].items()])
 
 def _kernel_for(sel: Selection, q, cache: bool = False):
@@ -359,7 +399,8 @@ def attend(q, k, v, window: int | None = None):
     return kernel(q, k, v, window) if kernel else torch_attention(q, k, v, window, sel.use_flex)
 
 def attend_with_kvcache(q, k_cache, v_cache, k, v, cache_seqlens, window: int | None = None):
-    "Write `k, v (B,Tn,Hkv,Dh)` into the caches at `cache_seqlens` (in place) and attend `q (B,Tn,Hq,Dh)` over `cache[:, :pos+Tn]`."
+    """Write `k, v (B,Tn,Hkv,Dh)` into the caches at `cache_seqlens` (in place) and attend `q (B,Tn,Hq,Dh)` over
+    `cache[:, :pos+Tn]`."""
     kernel = _kernel_for(_SELECTION or selected_backend(), q, cache=True)
     fn = kernel or torch_attention_with_kvcache
     return fn(q, k_cache, v_cache, k, v, cache_seqlens, window)

@@ -20,7 +20,8 @@ from .ranking import t_quantile, median_interval
 from .config import BASELINE_TAG, window_sizes, run_tag
 from .layers import norm, apply_rotary, rotary_tables, Linear, BatchedLinear, ParallelMLP
 from .attention import attend, branches_to_heads, heads_to_branches, backend_status, backend_line
-from .model import VE_GATE_CHANNELS, Block, ParallelBlock, ParallelAttention, build_model, has_value_embed, value_embed_tables, attention_flops
+from .model import (VE_GATE_CHANNELS, Block, ParallelBlock, ParallelAttention, build_model, has_value_embed,
+                               value_embed_tables, attention_flops)
 from .data import TokenLoader, get_data, token_dtype
 from .engine import Engine
 from .args import TrainArgs, resolve, model_config, plan
@@ -36,8 +37,10 @@ __all__ = ['FRESH_ENV', 'bench_args', 'time_calls', 'count_ops', 'median', 'rel_
 
 # %% ../nbs/12_bench.ipynb #be6d583f
 def bench_args(row, preset: str = "cpu", grad_accum: int | None = None, **overrides) -> TrainArgs:
-    "The trainer's resolved arguments for a grid `row`; `None` overrides keep the preset's value, `grad_accum` sets the global batch in micro-batches."
-    fields = dict(depth=row.depth, branches=row.branches, split_collect=row.split_collect, preset=preset, allow_param_mismatch=True)
+    """The trainer's resolved arguments for a grid `row`; `None` overrides keep the preset's value, `grad_accum` sets
+    the global batch in micro-batches."""
+    fields = dict(depth=row.depth, branches=row.branches, split_collect=row.split_collect, preset=preset,
+                  allow_param_mismatch=True)
     a = resolve(TrainArgs(**{**fields, **{k: v for k, v in overrides.items() if v is not None}}))
     return replace(a, total_batch_size=grad_accum * a.device_batch_size * a.seq_len) if grad_accum else a
 
@@ -73,7 +76,8 @@ def rel_spread(xs) -> float:
 
 # %% ../nbs/12_bench.ipynb #b28c1946
 def interleaved_times(calls: dict, rounds: int, warmup: int = 1, device="cpu") -> dict[str, list[float]]:
-    "Seconds of each named call per round, round-robin with the order rotated every round, after `warmup` untimed rounds."
+    """Seconds of each named call per round, round-robin with the order rotated every round, after `warmup` untimed
+    rounds."""
     names = list(calls)
     for _ in range(warmup):
         for n in names: calls[n]()
@@ -95,11 +99,13 @@ def split_half_ratios(times: dict[str, list[float]], base: str) -> dict[str, tup
 
 # %% ../nbs/12_bench.ipynb #8f57f3e0
 def memory_kind(device) -> str:
-    "What peak memory means on `device`: 'cuda_max_allocated' (tensor memory, resettable) or 'peak_rss' (the CPU process, only grows)."
+    """What peak memory means on `device`: 'cuda_max_allocated' (tensor memory, resettable) or 'peak_rss' (the CPU
+    process, only grows)."""
     return "cuda_max_allocated" if str(device).startswith("cuda") else "peak_rss"
 
 def memory_start_mb(device) -> float:
-    "Start a peak-memory measurement on `device`; its starting level in MiB (CUDA: reset the peak, return what is allocated now)."
+    """Start a peak-memory measurement on `device`; its starting level in MiB (CUDA: reset the peak, return what is
+    allocated now)."""
     if memory_kind(device) == "cuda_max_allocated":
         torch.cuda.reset_peak_memory_stats(device)
         return torch.cuda.memory_allocated(device) / 2**20
@@ -107,28 +113,35 @@ def memory_start_mb(device) -> float:
 
 # %% ../nbs/12_bench.ipynb #e07b4788
 def token_loader(a: TrainArgs, data=None, seed: int = 0) -> TokenLoader:
-    "The trainer's loader for `a`: on `data`'s training tokens, or (`data=None`) on uniform random tokens, four global batches long."
+    """The trainer's loader for `a`: on `data`'s training tokens, or (`data=None`) on uniform random tokens, four global
+    batches long."""
     if data is not None: return data.train_loader(a.device_batch_size, seed=seed, device=a.device)
-    tokens = np.random.default_rng(seed).integers(0, a.vocab_size, size=4 * a.total_batch_size + 1).astype(token_dtype(a.vocab_size))
+    tokens = np.random.default_rng(seed).integers(0, a.vocab_size,
+                                                  size=4 * a.total_batch_size + 1).astype(token_dtype(a.vocab_size))
     return TokenLoader(tokens, a.device_batch_size, a.seq_len, seed=seed, device=a.device)
 
 # %% ../nbs/12_bench.ipynb #2b0c23b8
 def build_bench(a: TrainArgs, seed: int = 0, loader=None) -> SimpleNamespace:
-    "One config as a trainer `RunState` with `train_step()` (the trainer's step) and `forward()`; `loader=None`: fixed random batches."
+    """One config as a trainer `RunState` with `train_step()` (the trainer's step) and `forward()`; `loader=None`: fixed
+    random batches."""
     config, device, N, T = model_config(a), a.device, a.device_batch_size, a.seq_len
     p = plan(a, config)
     torch.manual_seed(seed)
-    configure_process(a, device)          # as the trainer's runs: TF32 on CUDA; on CPU large buffers kept, deterministic kernels
+    # as the trainer's runs: TF32 on CUDA; on CPU large buffers kept, deterministic kernels
+    configure_process(a, device)
     backend_status()                      # select the attention kernel now, not inside a compiled graph
     model = build_model(config, device)
-    batches = [tuple(torch.randint(0, config.vocab_size, (2, N, T), device=device)) for _ in range(1 if loader is not None else p["grad_accum"])]
-    run = RunState(a, p, config, run_tag(a.depth, a.branches, split_collect=a.split_collect), Path(tempfile.gettempdir()), rank=0, world=1,
-                   device=device, data=None, model=model, opt=build_optimizer(model, a, p),
-                   loader=loader if loader is not None else itertools.cycle(batches), flops_per_token=model.estimate_flops(),
+    batches = [tuple(torch.randint(0, config.vocab_size, (2, N, T), device=device))
+               for _ in range(1 if loader is not None else p["grad_accum"])]
+    run = RunState(a, p, config, run_tag(a.depth, a.branches, split_collect=a.split_collect),
+                   Path(tempfile.gettempdir()), rank=0, world=1, device=device, data=None, model=model,
+                   opt=build_optimizer(model, a, p),
+                   loader=loader if loader is not None else itertools.cycle(batches),
+                   flops_per_token=model.estimate_flops(),
                    stepper=compile_model(model) if a.compile else model)
     step = itertools.count()
-    return SimpleNamespace(run=run, args=a, device=device, model=model, batches=batches, loader=loader, grad_accum=p["grad_accum"],
-                           tokens_per_step=p["grad_accum"] * N * T, fwd_tokens=N * T,
+    return SimpleNamespace(run=run, args=a, device=device, model=model, batches=batches, loader=loader,
+                           grad_accum=p["grad_accum"], tokens_per_step=p["grad_accum"] * N * T, fwd_tokens=N * T,
                            train_step=lambda: train_step(run, next(step) % p["steps"]),
                            forward=torch.no_grad()(lambda: run.stepper(batches[0][0])))
 
@@ -148,19 +161,24 @@ def measure_config(a: TrainArgs, steps: int = 4, warmup: int = 1, fwd_steps: int
     model.zero_grad(set_to_none=True)
     flops = model.estimate_flops()
     return dict(depth=a.depth, branches=a.branches, split_collect=a.split_collect, preset=a.preset, device=device,
-                device_name=device_name(device), compiled=bool(a.compile), dtype=str(model.cos.dtype).removeprefix("torch."),
-                width=b.run.config.n_embd, head_dim=b.run.config.head_dim, n_head=b.run.config.n_head, seq_len=a.seq_len,
-                device_batch_size=a.device_batch_size, grad_accum=b.grad_accum, tokens_per_step=b.tokens_per_step, flops_per_token=flops,
+                device_name=device_name(device), compiled=bool(a.compile),
+                dtype=str(model.cos.dtype).removeprefix("torch."),
+                width=b.run.config.n_embd, head_dim=b.run.config.head_dim, n_head=b.run.config.n_head,
+                seq_len=a.seq_len,
+                device_batch_size=a.device_batch_size, grad_accum=b.grad_accum, tokens_per_step=b.tokens_per_step,
+                flops_per_token=flops,
                 attn_flops_per_token=attention_flops(b.run.config), params=model.num_scaling_params(),
                 train_step_s=train_s, train_tok_s=b.tokens_per_step / median(train_s), train_spread=rel_spread(train_s),
                 fwd_s=fwd_s, fwd_tok_s=b.fwd_tokens / median(fwd_s), fwd_spread=rel_spread(fwd_s),
-                memory=memory_kind(device), peak_mem_mb=peak_mem, mem_before_model_mb=mem_start, mem_growth_mb=peak_mem - mem_start,
+                memory=memory_kind(device), peak_mem_mb=peak_mem, mem_before_model_mb=mem_start,
+                mem_growth_mb=peak_mem - mem_start,
                 ops_per_fwd_bwd=ops, threads=torch.get_num_threads())
 
 # %% ../nbs/12_bench.ipynb #63bf271d
 _MARK = "@@BENCH@@"
 _WORKER = ("import json, sys; from depthbreadth.bench import measure_config; from depthbreadth.args import TrainArgs; "
-           f"d = json.loads(sys.argv[1]); r = measure_config(TrainArgs(**d['args']), **d['measure']); print({_MARK!r} + json.dumps(r))")
+           f"d = json.loads(sys.argv[1]); r = measure_config(TrainArgs(**d['args']), **d['measure']); print({_MARK!r} "
+           f"+ json.dumps(r))")
 
 # glibc otherwise raises its mmap threshold as buffers are freed, after which large tensors come from the heap and their
 # freed pages stay in the RSS: the peak then depends on allocation history (+-25% between identical runs). A fixed
@@ -170,7 +188,9 @@ FRESH_ENV = {"MALLOC_MMAP_THRESHOLD_": "131072"}
 def run_fresh(a: TrainArgs, timeout: float | None = None, **measure) -> dict:
     "`measure_config(a, **measure)` in a new Python process; its dict, or `{'error': ...}` if that process failed."
     payload = json.dumps(dict(args=asdict(a), measure=measure))
-    try: p = subprocess.run([sys.executable, "-c", _WORKER, payload], capture_output=True, text=True, timeout=timeout, env={**os.environ, **FRESH_ENV})
+    try:
+        p = subprocess.run([sys.executable, "-c", _WORKER, payload], capture_output=True, text=True, timeout=timeout,
+                           env={**os.environ, **FRESH_ENV})
     except subprocess.TimeoutExpired: return dict(error=f"timed out after {timeout} s")
     lines = [l for l in p.stdout.splitlines() if l.startswith(_MARK)]
     if p.returncode or not lines: return dict(error=f"exit {p.returncode}: {(p.stderr or p.stdout)[-1500:]}")
@@ -179,25 +199,33 @@ def run_fresh(a: TrainArgs, timeout: float | None = None, **measure) -> dict:
 # %% ../nbs/12_bench.ipynb #721bd7a4
 def interleaved_train_steps(specs: dict[str, TrainArgs], rounds: int = 10, warmup: int = 1, synthetic: bool = False,
                             threads: int | None = None, seed: int = 0, log=print) -> dict:
-    "Seconds per full training step of each named config, `rounds` rounds round-robin in this process, after the first step and `warmup` rounds."
+    """Seconds per full training step of each named config, `rounds` rounds round-robin in this process, after the first
+    step and `warmup` rounds."""
     first = next(iter(specs.values()))
     shared = {(a.corpus, a.vocab_size, a.seq_len, a.device) for a in specs.values()}
-    if len(shared) > 1: raise ValueError(f"configs must share corpus, vocab_size, seq_len and device; got {sorted(shared)}")
+    if len(shared) > 1:
+        raise ValueError(f"configs must share corpus, vocab_size, seq_len and device; got {sorted(shared)}")
     if threads and first.device == "cpu": torch.set_num_threads(threads)
-    data = None if synthetic else get_data(first.corpus, first.vocab_size, first.seq_len, val_tokens=first.seq_len, log=log)
+    data = (None if synthetic else get_data(first.corpus, first.vocab_size, first.seq_len, val_tokens=first.seq_len,
+                                            log=log))
     if data is not None and data.vocab_size != first.vocab_size:
-        raise ValueError(f"tokenizer has {data.vocab_size} tokens but the configs ask for vocab_size={first.vocab_size}")
+        raise ValueError(
+            f"tokenizer has {data.vocab_size} tokens but the configs ask for vocab_size={first.vocab_size}")
     benches = {name: build_bench(a, seed, token_loader(a, data, seed)) for name, a in specs.items()}
     first_step_s = {name: time_calls(b.train_step, 1, 0, b.device)[0] for name, b in benches.items()}
     times = interleaved_times({name: b.train_step for name, b in benches.items()}, rounds, warmup, first.device)
-    return dict(times=times, first_step_s=first_step_s, rounds=rounds, warmup=warmup, synthetic=synthetic, device=first.device,
-                threads=torch.get_num_threads(), tokens_per_step={n: b.tokens_per_step for n, b in benches.items()},
-                grad_accum={n: b.grad_accum for n, b in benches.items()}, flops_per_token={n: b.model.estimate_flops() for n, b in benches.items()},
+    return dict(times=times, first_step_s=first_step_s, rounds=rounds, warmup=warmup, synthetic=synthetic,
+                device=first.device, threads=torch.get_num_threads(),
+                tokens_per_step={n: b.tokens_per_step for n, b in benches.items()},
+                grad_accum={n: b.grad_accum for n, b in benches.items()},
+                flops_per_token={n: b.model.estimate_flops() for n, b in benches.items()},
                 loader_tok_s={n: b.loader.tokens_per_sec for n, b in benches.items()})
 
 # %% ../nbs/12_bench.ipynb #46e23934
-def speed_table(times: dict[str, list[float]], tokens_per_step: dict[str, int], base: str, conf: float = 0.95) -> list[dict]:
-    "Per config: median tokens/sec with its order-statistic interval, and the paired ratio to `base` with its t-interval on log ratios."
+def speed_table(times: dict[str, list[float]], tokens_per_step: dict[str, int], base: str,
+                conf: float = 0.95) -> list[dict]:
+    """Per config: median tokens/sec with its order-statistic interval, and the paired ratio to `base` with its
+    t-interval on log ratios."""
     rate = {name: [tokens_per_step[name] / t for t in ts] for name, ts in times.items()}
     rows = []
     for name, r in rate.items():
@@ -211,15 +239,18 @@ def speed_table(times: dict[str, list[float]], tokens_per_step: dict[str, int], 
 
 # %% ../nbs/12_bench.ipynb #8fcbc31d
 def decode_latency(model, batch_size: int = 1, prompt_len: int = 32, new_tokens: int = 64, seed: int = 0) -> dict:
-    "One greedy generation by the `Engine`: `prefill_s` (to the first token) and `step_s` (the seconds of each later one)."
+    """One greedy generation by the `Engine`: `prefill_s` (to the first token) and `step_s` (the seconds of each later
+    one)."""
     if min(batch_size, prompt_len) < 1 or new_tokens < 2:
         raise ValueError(f"decode needs batch_size >= 1, prompt_len >= 1 and new_tokens >= 2, "
                          f"got {batch_size}, {prompt_len}, {new_tokens}")
-    prompt = torch.randint(0, model.config.vocab_size, (prompt_len,), generator=torch.Generator().manual_seed(seed)).tolist()
+    prompt = torch.randint(0, model.config.vocab_size, (prompt_len,),
+                           generator=torch.Generator().manual_seed(seed)).tolist()
     engine, marks = Engine(model, stop_token_ids=[]), []          # no stop token: every call decodes all new_tokens
     sync(model.lm_head.weight.device); t0 = time.perf_counter()
     for _ in engine.generate(prompt, num_samples=batch_size, max_tokens=new_tokens, temperature=0.0):
-        marks.append(time.perf_counter())                          # a column is a Python list: the device is done with it
+        # a column is a Python list: the device is done with it
+        marks.append(time.perf_counter())
     return dict(prefill_s=marks[0] - t0, step_s=[b - a for a, b in zip(marks, marks[1:])])
 
 def interleaved_decode(models: dict, batch_sizes=(1, 16), rounds: int = 5, prompt_len: int = 32, new_tokens: int = 64,
@@ -228,7 +259,8 @@ def interleaved_decode(models: dict, batch_sizes=(1, 16), rounds: int = 5, promp
     keys = [(N, name) for N in batch_sizes for name in models]
     call = lambda N, name, n=new_tokens: decode_latency(models[name], N, prompt_len, n, seed)
     for _ in range(warmup):
-        for k in keys: call(*k, n=min(new_tokens, 8))            # first calls: allocator, caches; a few tokens are enough
+        # first calls: allocator, caches; a few tokens are enough
+        for k in keys: call(*k, n=min(new_tokens, 8))
     prefill_s, token_s = ({N: {name: [] for name in models} for N in batch_sizes} for _ in range(2))
     for i in range(rounds):
         for N, name in rotated(keys, i):
@@ -264,7 +296,8 @@ def decode_models(rows, preset: str, seed: int = 0, **overrides) -> dict:
 def decode_benchmark(rows, presets=("cpu", "gpu"), batch_sizes=(1, 16), rounds: int = 5, prompt_len: int = 32,
                      new_tokens: int = 64, warmup: int = 1, threads: int | None = None, seed: int = 0, log=print,
                      **overrides) -> dict:
-    "Interleaved decode rounds of `rows` (the baseline first) at each preset's width; per-width results and one `table`."
+    """Interleaved decode rounds of `rows` (the baseline first) at each preset's width; per-width results and one
+    `table`."""
     if not rows or rows[0].tag != BASELINE_TAG:
         raise ValueError(f"the baseline {BASELINE_TAG} must be the first row: it is the denominator of every speed-up")
     if threads: torch.set_num_threads(threads)
@@ -276,12 +309,12 @@ def decode_benchmark(rows, presets=("cpu", "gpu"), batch_sizes=(1, 16), rounds: 
         res.update(preset=preset, width=a.width, head_dim=a.head_dim, vocab_size=a.vocab_size, device=a.device,
                    seconds=time.perf_counter() - t0)
         widths[preset] = res; table += decode_table(res)
-        log(f"decode at C={a.width} ({preset} preset): {len(rows)} configs x batch {list(batch_sizes)} x {rounds} rounds "
-            f"in {res['seconds']:.0f} s")
+        log(f"decode at C={a.width} ({preset} preset): {len(rows)} configs x batch {list(batch_sizes)} x "
+            f"{rounds} rounds in {res['seconds']:.0f} s")
         del models; gc.collect()
         if a.device.startswith("cuda"): torch.cuda.empty_cache()
-    return dict(widths=widths, table=table, threads=torch.get_num_threads(), batch_sizes=list(batch_sizes), rounds=rounds,
-                prompt_len=prompt_len, new_tokens=new_tokens, compiled=False, cuda_graphs=False,
+    return dict(widths=widths, table=table, threads=torch.get_num_threads(), batch_sizes=list(batch_sizes),
+                rounds=rounds, prompt_len=prompt_len, new_tokens=new_tokens, compiled=False, cuda_graphs=False,
                 engine="depthbreadth.engine.Engine")
 
 # %% ../nbs/12_bench.ipynb #a2056fee
@@ -290,13 +323,15 @@ class EinsumBatchedLinear(BatchedLinear):
     def forward(self, x): return torch.einsum("ntri,roi->ntro", x, self.weight.to(x.dtype))
 
 class LoopBatchedLinear(BatchedLinear):
-    "`BatchedLinear` as a Python loop over the R branches: R ordinary linear maps, each R times smaller than the batched GEMM."
+    """`BatchedLinear` as a Python loop over the R branches: R ordinary linear maps, each R times smaller than the
+    batched GEMM."""
     def forward(self, x):
         w = self.weight.to(x.dtype)
         return torch.stack([F.linear(x[:, :, r], w[r]) for r in range(w.size(0))], dim=2)
 
 def with_variant(module: nn.Module, cls: type, variant: type) -> nn.Module:
-    "A deep copy of `module` whose `cls` submodules (exact type) compute with `variant`, a subclass with the same parameters."
+    """A deep copy of `module` whose `cls` submodules (exact type) compute with `variant`, a subclass with the same
+    parameters."""
     if not issubclass(variant, cls): raise TypeError(f"{variant.__name__} is not a subclass of {cls.__name__}")
     module = copy.deepcopy(module)
     for m in module.modules():
@@ -311,16 +346,20 @@ def _fwd_bwd(fn, params):
         for p in params: p.grad = None
     return call
 
-def linear_check(branches: int, width: int, batch_size: int, seq_len: int, device="cpu", steps: int = 5, warmup: int = 1) -> list[dict]:
-    "Median forward+backward seconds of a `ParallelMLP` per `BatchedLinear` variant and input memory order, interleaved."
+def linear_check(branches: int, width: int, batch_size: int, seq_len: int, device="cpu", steps: int = 5,
+                 warmup: int = 1) -> list[dict]:
+    """Median forward+backward seconds of a `ParallelMLP` per `BatchedLinear` variant and input memory order,
+    interleaved."""
     torch.manual_seed(0)
     mlp = ParallelMLP(branches, width).to(device)
     for p in mlp.parameters(): nn.init.normal_(p, std=0.02)
-    mlps = dict(bmm=mlp, einsum=with_variant(mlp, BatchedLinear, EinsumBatchedLinear), loop=with_variant(mlp, BatchedLinear, LoopBatchedLinear))
+    mlps = dict(bmm=mlp, einsum=with_variant(mlp, BatchedLinear, EinsumBatchedLinear),
+                loop=with_variant(mlp, BatchedLinear, LoopBatchedLinear))
     N, T, R, C = batch_size, seq_len, branches, width
     xs = {"(N,T,R,C)": torch.randn(N, T, R, C, device=device, dtype=COMPUTE_DTYPE).requires_grad_(),
           "(R,N,T,C)": torch.randn(R, N, T, C, device=device, dtype=COMPUTE_DTYPE).permute(1, 2, 0, 3).requires_grad_()}
-    calls = {(impl, mem): _fwd_bwd(lambda m=m, x=x: m(x), [*m.parameters(), x]) for impl, m in mlps.items() for mem, x in xs.items()}
+    calls = {(impl, mem): _fwd_bwd(lambda m=m, x=x: m(x), [*m.parameters(), x]) for impl, m in mlps.items()
+             for mem, x in xs.items()}
     return [dict(branches=R, impl=impl, memory=mem, s=median(ts), spread=rel_spread(ts))
             for (impl, mem), ts in interleaved_times(calls, steps, warmup, device).items()]
 
@@ -342,8 +381,10 @@ class BranchLoop(nn.Module):
         super().__init__()
         cfg = batched.config
         self.windows, one = batched.windows, replace(cfg, n_branches=1, split_collect=False, value_embeds=False)
-        self.layers = nn.ModuleList(nn.ModuleList(Block(one, i) for _ in range(cfg.n_branches)) for i in range(cfg.n_layer))
-        self.ve_branches, self.shared = [pb.attn.ve_branches for pb in batched.layers], cfg.value_embed_rule == "reference"
+        self.layers = nn.ModuleList(nn.ModuleList(Block(one, i) for _ in range(cfg.n_branches))
+                                    for i in range(cfg.n_layer))
+        self.ve_branches, self.shared = ([pb.attn.ve_branches for pb in batched.layers],
+                                         cfg.value_embed_rule == "reference")
         with torch.no_grad():
             for blocks, pb in zip(self.layers, batched.layers):
                 for r, blk in enumerate(blocks):
@@ -351,7 +392,8 @@ class BranchLoop(nn.Module):
                     if r in pb.attn.ve_branches:                           # this block has a gate (and a table)
                         blk.attn.ve_gate = Linear(*pb.attn.ve_gate.weight.shape[:0:-1]).to(pb.attn.ve_gate.weight)
                         blk.attn.ve_gate.weight.copy_(pb.attn.ve_gate.weight[r - pb.attn.ve_branches.start])
-    def _ve(self, ve, i, r, N, T):                                         # branch r's value embedding (N,T,Hkv*Dh) or None
+    # branch r's value embedding (N,T,Hkv*Dh) or None
+    def _ve(self, ve, i, r, N, T):
         rng = self.ve_branches[i]
         if ve is None or r not in rng: return None
         return ve if self.shared else ve.view(N, T, len(rng), -1)[:, :, r - rng.start]
@@ -367,14 +409,16 @@ def trunk_inputs(config, batch_size: int, device="cpu", dtype=torch.float32, see
     N, T, R, C = batch_size, config.sequence_len, config.n_branches, config.n_embd
     x = torch.randn(N, T, R, C, device=device, dtype=dtype, generator=g)
     xs = [x[:, :, r].contiguous() for r in range(R)]
-    ves = [torch.randn(N, T, n * config.n_kv_head * config.head_dim, device=device, dtype=dtype, generator=g) if n else None
+    ves = [torch.randn(N, T, n * config.n_kv_head * config.head_dim, device=device, dtype=dtype, generator=g) if n
+           else None
            for n in value_embed_tables(config)]
     cos, sin = rotary_tables(T, config.head_dim, device=device, dtype=dtype)
     return x, xs, ves, cos, sin
 
 # %% ../nbs/12_bench.ipynb #db1d8aca
 def impl_check(a: TrainArgs, steps: int = 5, warmup: int = 1) -> dict:
-    "Median trunk forward+backward seconds of `BranchBatched` ((N,T,R,C) and (R,N,T,C) memory) and `BranchLoop`, same parameters; op counts."
+    """Median trunk forward+backward seconds of `BranchBatched` ((N,T,R,C) and (R,N,T,C) memory) and `BranchLoop`, same
+    parameters; op counts."""
     cfg, device = model_config(a), a.device
     batched = BranchBatched(cfg).to(device); looped = BranchLoop(batched).to(device)
     x, xs, ves, cos, sin = trunk_inputs(cfg, a.device_batch_size, device, COMPUTE_DTYPE)
@@ -382,18 +426,21 @@ def impl_check(a: TrainArgs, steps: int = 5, warmup: int = 1) -> dict:
     x_rntc = x.permute(2, 0, 1, 3).contiguous().permute(1, 2, 0, 3)                      # same values, (R,N,T,C) memory
     res, calls = dict(depth=a.depth, branches=a.branches, compiled=bool(a.compile)), {}
     if a.compile: raise_compile_limit(COMPILE_GRAPHS)
-    for name, mod, args in (("batched", batched, (x, ves, cos, sin)), ("branch_major", batched, (x_rntc, ves, cos, sin)),
-                            ("loop", looped, (xs, ves, cos, sin))):
+    for name, mod, args in (("batched", batched, (x, ves, cos, sin)),
+                            ("branch_major", batched, (x_rntc, ves, cos, sin)), ("loop", looped, (xs, ves, cos, sin))):
         res[f"{name}_ops"] = count_ops(_fwd_bwd(lambda: mod(*args), list(mod.parameters())))
         run = torch.compile(mod, dynamic=False) if a.compile else mod
         calls[name] = _fwd_bwd(lambda run=run, args=args: run(*args), list(mod.parameters()))
-    for name, ts in interleaved_times(calls, steps, warmup, device).items(): res[f"{name}_s"], res[f"{name}_spread"] = median(ts), rel_spread(ts)
-    res["loop_over_batched"], res["branch_major_over_batched"] = res["loop_s"] / res["batched_s"], res["branch_major_s"] / res["batched_s"]
+    for name, ts in interleaved_times(calls, steps, warmup, device).items():
+        res[f"{name}_s"], res[f"{name}_spread"] = median(ts), rel_spread(ts)
+    res["loop_over_batched"], res["branch_major_over_batched"] = (res["loop_s"] / res["batched_s"],
+                                                                  res["branch_major_s"] / res["batched_s"])
     return res
 
 # %% ../nbs/12_bench.ipynb #37a41499
 class HeadsParallelAttention(ParallelAttention):
-    "`ParallelAttention` with the branches as heads `(N,T,R*H,Dh)` in its attention call; with a KV cache, the production path."
+    """`ParallelAttention` with the branches as heads `(N,T,R*H,Dh)` in its attention call; with a KV cache, the
+    production path."""
     def forward(self, x, ve, cos, sin, window, kv_cache=None):
         if kv_cache is not None: return super().forward(x, ve, cos, sin, window, kv_cache)
         N, T, R, C = x.shape
@@ -405,7 +452,8 @@ class HeadsParallelAttention(ParallelAttention):
         return self.c_proj(heads_to_branches(attend(q, k, v, window), R).reshape(N, T, R, C))
 
 def layout_check(a: TrainArgs, steps: int = 5, warmup: int = 1, seed: int = 0) -> dict:
-    "Median model forward+backward seconds with branches in the attention batch (production) and in the heads, same weights, interleaved."
+    """Median model forward+backward seconds with branches in the attention batch (production) and in the heads, same
+    weights, interleaved."""
     config = model_config(a)
     torch.manual_seed(seed)
     model = build_model(config, a.device)
@@ -417,15 +465,17 @@ def layout_check(a: TrainArgs, steps: int = 5, warmup: int = 1, seed: int = 0) -
         run = torch.compile(m, dynamic=False) if a.compile else m
         calls[name] = _fwd_bwd(lambda run=run: run(idx, idx), list(m.parameters()))
     res = dict(depth=a.depth, branches=a.branches, compiled=bool(a.compile))
-    for name, ts in interleaved_times(calls, steps, warmup, a.device).items(): res[f"{name}_s"], res[f"{name}_spread"] = median(ts), rel_spread(ts)
+    for name, ts in interleaved_times(calls, steps, warmup, a.device).items():
+        res[f"{name}_s"], res[f"{name}_spread"] = median(ts), rel_spread(ts)
     res["heads_over_batch"] = res["heads_s"] / res["batch_s"]
     return res
 
 # %% ../nbs/12_bench.ipynb #102140e6
 def environment(device="cpu") -> dict:
     "Device, library versions, threads and the attention backend record of this process."
-    return {**dict(device=str(device), device_name=device_name(device), cpu=platform.processor() or platform.machine(), cpu_count=os.cpu_count(),
-                   torch_threads=torch.get_num_threads(), platform=platform.platform(), cuda=torch.version.cuda),
+    return {**dict(device=str(device), device_name=device_name(device), cpu=platform.processor() or platform.machine(),
+                   cpu_count=os.cpu_count(), torch_threads=torch.get_num_threads(), platform=platform.platform(),
+                   cuda=torch.version.cuda),
             **versions(), "backend": backend_status(), "backend_line": backend_line()}
 
 def device_slug(env: dict) -> str:

@@ -77,19 +77,23 @@ def clean_temporaries(directory) -> list[Path]:
 
 def file_digest(path) -> dict:
     "The sha256 and size in bytes of a file."
-    with open(path, "rb") as f: return dict(sha256=hashlib.file_digest(f, "sha256").hexdigest(), bytes=os.fstat(f.fileno()).st_size)
+    with open(path, "rb") as f:
+        return dict(sha256=hashlib.file_digest(f, "sha256").hexdigest(), bytes=os.fstat(f.fileno()).st_size)
 
 def nonfinite_tensors(named_tensors) -> list[str]:
-    "Names of the floating-point tensors in `named_tensors` (a dict or `(name, tensor)` pairs) holding a NaN or infinity."
+    """Names of the floating-point tensors in `named_tensors` (a dict or `(name, tensor)` pairs) holding a NaN or
+    infinity."""
     items = named_tensors.items() if isinstance(named_tensors, dict) else named_tensors
     with torch.no_grad(): return [n for n, t in items if t.is_floating_point() and not bool(t.isfinite().all())]
 
 def _files(ckpt_dir: Path, step: int, rank: int):
-    return ckpt_dir / f"model_{step:06d}.pt", ckpt_dir / f"state_{step:06d}_rank{rank}.pt", ckpt_dir / f"meta_{step:06d}.json"
+    return (ckpt_dir / f"model_{step:06d}.pt", ckpt_dir / f"state_{step:06d}_rank{rank}.pt",
+            ckpt_dir / f"meta_{step:06d}.json")
 
 def _meta_hash(meta: dict) -> str:
     "sha256 of the metadata without its own hash, in a canonical form that survives a JSON round trip."
-    return hashlib.sha256(strict_dumps({k: v for k, v in meta.items() if k != "meta_sha256"}, sort_keys=True).encode()).hexdigest()
+    return hashlib.sha256(strict_dumps({k: v for k, v in meta.items() if k != "meta_sha256"},
+                                       sort_keys=True).encode()).hexdigest()
 
 def rng_states() -> dict:
     return dict(cpu=torch.get_rng_state(), cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [])
@@ -100,7 +104,8 @@ def set_rng_states(states: dict):
 
 # %% ../nbs/06_checkpoint.ipynb #f2429721
 def checkpoint_bytes(obj) -> int:
-    "Bytes of the tensor storages in `obj` (nested dicts, lists, tuples), each counted once: a checkpoint less its headers."
+    """Bytes of the tensor storages in `obj` (nested dicts, lists, tuples), each counted once: a checkpoint less its
+    headers."""
     seen, stack, total = set(), [obj], 0
     while stack:
         o = stack.pop()
@@ -120,14 +125,17 @@ def save_checkpoint(ckpt_dir, step: int, model, optimizer=None, loader_state: di
     ckpt_dir = Path(ckpt_dir)
     weights = model.state_dict()
     if bad := nonfinite_tensors(weights):
-        raise CheckpointError(f"refusing to write checkpoint step {step} to {ckpt_dir}: non-finite values in {', '.join(bad[:8])}"
+        raise CheckpointError(f"refusing to write checkpoint step {step} to {ckpt_dir}: non-finite values in "
+                              f"{', '.join(bad[:8])}"
                               + (f" and {len(bad) - 8} more" if len(bad) > 8 else ""))
     model_path, state_path, meta_path = _files(ckpt_dir, step, rank)
-    state = dict(optimizer=optimizer.state_dict() if optimizer is not None else None, loader=loader_state, rng=rng_states())
+    state = dict(optimizer=optimizer.state_dict() if optimizer is not None else None, loader=loader_state,
+                 rng=rng_states())
     needed = (checkpoint_bytes(weights) if rank == 0 else 0) + checkpoint_bytes(state) + 2**20   # + headers, metadata
     if needed > (free := free_bytes(ckpt_dir)):
-        raise WriteError(f"not enough space to write checkpoint step {step} to {ckpt_dir}: about {needed:,} bytes needed, "
-                         f"{free:,} bytes free there (keep_checkpoints prunes older checkpoints; nothing was written)")
+        raise WriteError(f"not enough space to write checkpoint step {step} to {ckpt_dir}: about {needed:,} "
+                         f"bytes needed, {free:,} bytes free there (keep_checkpoints prunes older checkpoints; nothing "
+                         f"was written)")
     mine = [meta_path, model_path, state_path] if rank == 0 else [state_path]
     try:
         if rank == 0: meta_path.unlink(missing_ok=True)     # rewriting a step: never an old metadata over new files
@@ -162,15 +170,20 @@ def checkpoint_steps(ckpt_dir) -> list[int]:
 # %% ../nbs/06_checkpoint.ipynb #2a301b8c
 def _load_pt(path: Path, recorded: dict | None):
     "Verify `path` against its `recorded` digest (when the checkpoint has one), then load it."
-    if not path.exists(): raise CheckpointDamaged(f"checkpoint file {path} is missing (incomplete or deleted checkpoint)")
+    if not path.exists():
+        raise CheckpointDamaged(f"checkpoint file {path} is missing (incomplete or deleted checkpoint)")
     if recorded:
         got = file_digest(path)
         if got["bytes"] != recorded["bytes"]:
-            raise CheckpointDamaged(f"checkpoint file {path} is damaged: {got['bytes']:,} bytes, the metadata recorded {recorded['bytes']:,} (cut short or overwritten)")
+            raise CheckpointDamaged(f"checkpoint file {path} is damaged: {got['bytes']:,} bytes, the metadata recorded "
+                                    f"{recorded['bytes']:,} (cut short or overwritten)")
         if got["sha256"] != recorded["sha256"]:
-            raise CheckpointDamaged(f"checkpoint file {path} is damaged: its sha256 {got['sha256'][:12]}... differs from the {recorded['sha256'][:12]}... recorded when it was written")
+            raise CheckpointDamaged(f"checkpoint file {path} is damaged: its sha256 {got['sha256'][:12]}... differs "
+                                    f"from the {recorded['sha256'][:12]}... recorded when it was written")
     try: return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e: raise CheckpointDamaged(f"checkpoint file {path} is corrupt or not a torch file: {type(e).__name__}: {e}") from None
+    except Exception as e:
+        raise CheckpointDamaged(
+            f"checkpoint file {path} is corrupt or not a torch file: {type(e).__name__}: {e}") from None
 
 def load_meta(ckpt_dir, step: int | None = None) -> dict:
     "The metadata of `step` (default: the latest complete checkpoint), with `model_config` as a `GPTConfig`."
@@ -180,34 +193,43 @@ def load_meta(ckpt_dir, step: int | None = None) -> dict:
     step = steps[-1] if step is None else step
     path = _files(ckpt_dir, step, 0)[2]
     try: meta = json.loads(path.read_text())
-    except FileNotFoundError: raise CheckpointError(f"no checkpoint for step {step} in {ckpt_dir} (have {steps})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise CheckpointDamaged(f"checkpoint metadata {path} is corrupt: {e}") from None
+    except FileNotFoundError:
+        raise CheckpointError(f"no checkpoint for step {step} in {ckpt_dir} (have {steps})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CheckpointDamaged(f"checkpoint metadata {path} is corrupt: {e}") from None
     if isinstance(meta, dict) and "meta_sha256" in meta and meta["meta_sha256"] != _meta_hash(meta):
-        raise CheckpointDamaged(f"checkpoint metadata {path} is damaged: its content no longer matches the sha256 written with it")
+        raise CheckpointDamaged(f"checkpoint metadata {path} is damaged: its content no longer matches the sha256 "
+                                f"written with it")
     if not isinstance(meta, dict) or "model_config" not in meta or meta.get("format", FORMAT) != FORMAT:
-        raise CheckpointError(f"{path} is not a depthbreadth checkpoint (format={meta.get('format') if isinstance(meta, dict) else None!r})")
+        raise CheckpointError(f"{path} is not a depthbreadth checkpoint "
+                              f"(format={meta.get('format') if isinstance(meta, dict) else None!r})")
     try: meta["model_config"] = GPTConfig.from_dict(meta["model_config"])  # old configs without n_branches -> 1
     except (ConfigError, TypeError) as e: raise CheckpointError(f"{path} has an unusable model config: {e}") from None
     meta.setdefault("step", step)
     return meta
 
-def load_checkpoint(ckpt_dir, model=None, optimizer=None, step: int | None = None, rank: int = 0, world_size: int = 1) -> dict:
+def load_checkpoint(ckpt_dir, model=None, optimizer=None, step: int | None = None, rank: int = 0,
+                    world_size: int = 1) -> dict:
     """Load model weights (into `model`, config checked) and this rank's optimizer state, each file verified against the
     hashes in the metadata (old checkpoints without them load unverified); returns meta + `loader`/`rng` states."""
     meta = load_meta(ckpt_dir, step)
     step, cfg, recorded = meta["step"], meta["model_config"], meta.get("files") or {}
     saved_world = meta.get("world_size", 1)
     if optimizer is not None and saved_world != world_size:
-        raise CheckpointError(f"checkpoint step {step} was written by {saved_world} ranks; resuming needs the same world size, got {world_size}")
+        raise CheckpointError(f"checkpoint step {step} was written by {saved_world} ranks; resuming needs the same "
+                              f"world size, got {world_size}")
     model_path, state_path, _ = _files(Path(ckpt_dir), step, rank)
     if model is not None:
         if model.config != cfg:
             diff = {k: (v, getattr(model.config, k)) for k, v in cfg.to_dict().items() if getattr(model.config, k) != v}
-            raise CheckpointError(f"checkpoint {ckpt_dir} step {step} holds another model config; differing fields (checkpoint, model): {diff}")
+            raise CheckpointError(f"checkpoint {ckpt_dir} step {step} holds another model config; differing fields "
+                                  f"(checkpoint, model): {diff}")
         sd = _load_pt(model_path, recorded.get(model_path.name))
         try: model.load_state_dict(sd, strict=True)
-        except RuntimeError as e: raise CheckpointDamaged(f"{model_path} does not fit the model: {str(e)[:500]}") from None
-    state = _load_pt(state_path, recorded.get(state_path.name)) if (optimizer is not None or state_path.exists()) else {}
+        except RuntimeError as e:
+            raise CheckpointDamaged(f"{model_path} does not fit the model: {str(e)[:500]}") from None
+    state = (_load_pt(state_path, recorded.get(state_path.name)) if (optimizer is not None or state_path.exists())
+             else {})
     if optimizer is not None:
         if state.get("optimizer") is None: raise CheckpointError(f"{state_path} has no optimizer state")
         optimizer.load_state_dict(state["optimizer"])

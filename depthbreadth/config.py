@@ -27,14 +27,17 @@ class GPTConfig:
     vocab_size: int = 32768      # tokenizer vocabulary; the model pads it to a multiple of 64
     n_layer: int = 12            # depth D: number of sequential layers
     n_head: int = 6              # query heads Hq per branch
-    n_kv_head: int | None = None # key/value heads Hkv per branch (GQA when < n_head); None = n_head (the reference's d12 value, 6)
+    # key/value heads Hkv per branch (GQA when < n_head); None = n_head (the reference's d12 value, 6)
+    n_kv_head: int | None = None
     n_embd: int = 768            # width C; head_dim Dh = n_embd // n_head
-    window_pattern: str = "SSSL" # per-layer attention window, tiled over depth: S=short (T/4 rounded up to 128), L=long (T); last layer always L
+    # per-layer attention window, tiled over depth: S=short (T/4 rounded up to 128), L=long (T); last layer always L
+    window_pattern: str = "SSSL"
     n_branches: int = 1          # breadth R: parallel blocks per layer
     split_collect: bool = False  # learned split C->R*C before the trunk and collect R*C->C after it (required when R>1)
     value_embeds: bool = True    # value embeddings (gated per head); False = none
     value_embed_rule: str = "reference"  # "reference": one table per alternate layer, shared by the layer's branches;
-                                         # "matched": the 12x1 baseline's 6 tables, one per block, spread over the D*R blocks
+                                         # "matched": the 12x1 baseline's 6 tables, one per block, spread over the
+                                         # D*R blocks
     resid_scalars: bool = True   # learned resid_lambdas / x0_lambdas; off = plain residual (x0 not re-injected)
 
     def __post_init__(self):
@@ -51,23 +54,28 @@ class GPTConfig:
         if self.n_layer < 1: raise ConfigError(f"depth (n_layer) must be >= 1, got {self.n_layer}")
         if self.n_branches < 1: raise ConfigError(f"branches (n_branches) must be >= 1, got {self.n_branches}")
         if self.n_embd % self.n_head:
-            raise ConfigError(f"width n_embd={self.n_embd} is not divisible by n_head={self.n_head} (head_dim must be an integer)")
+            raise ConfigError(f"width n_embd={self.n_embd} is not divisible by n_head={self.n_head} (head_dim must "
+                              f"be an integer)")
         if self.n_head % self.n_kv_head:
-            raise ConfigError(f"n_head={self.n_head} is not a multiple of n_kv_head={self.n_kv_head} (GQA groups must be equal)")
+            raise ConfigError(f"n_head={self.n_head} is not a multiple of n_kv_head={self.n_kv_head} (GQA groups "
+                              f"must be equal)")
         if self.head_dim % 2: raise ConfigError(f"head_dim={self.head_dim} must be even for rotary embeddings")
         bad = sorted(set(str(self.window_pattern).upper()) - set("SL"))
         if not self.window_pattern or bad:
-            raise ConfigError(f"window_pattern={self.window_pattern!r} may only contain 'S' and 'L' (bad: {bad or 'empty'})")
+            raise ConfigError(f"window_pattern={self.window_pattern!r} may only contain 'S' and 'L' (bad: "
+                              f"{bad or 'empty'})")
         if self.value_embed_rule not in VALUE_EMBED_RULES:
             raise ConfigError(f"value_embed_rule must be one of {VALUE_EMBED_RULES}, got {self.value_embed_rule!r}")
         if self.n_branches > 1 and not self.split_collect:
-            raise ConfigError(f"n_branches={self.n_branches} needs split_collect=True: branches are fed by the split and merged by the collect")
+            raise ConfigError(f"n_branches={self.n_branches} needs split_collect=True: branches are fed by the split "
+                              f"and merged by the collect")
 
     def to_dict(self) -> dict: return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> GPTConfig:
-        "Build from a saved dict; old dicts load with the defaults: no `n_branches` -> R=1, no `value_embed_rule` -> reference."
+        """Build from a saved dict; old dicts load with the defaults: no `n_branches` -> R=1, no `value_embed_rule` ->
+        reference."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown: raise ConfigError(f"unknown config keys {unknown}; known: {sorted(known)}")
@@ -90,8 +98,10 @@ def transformer_params(n_layer: int, n_branches: int, n_embd: int, split_collect
     C = n_embd
     return n_layer * n_branches * 12 * C * C + (2 * n_branches * C * C if split_collect else 0)
 
-def run_tag(depth: int, n_branches: int, split_collect: bool | None = None, width: int | None = None, seed: int | None = None) -> str:
-    "Default run tag `d{D}b{R}`; `-sc` marks the baseline-like 12x1 with split/collect, `-w{C}`/`-s{seed}` non-defaults."
+def run_tag(depth: int, n_branches: int, split_collect: bool | None = None, width: int | None = None,
+            seed: int | None = None) -> str:
+    """Default run tag `d{D}b{R}`; `-sc` marks the baseline-like 12x1 with split/collect, `-w{C}`/`-s{seed}`
+    non-defaults."""
     tag = f"d{depth}b{n_branches}"
     if n_branches == 1 and split_collect: tag += "-sc"
     if width is not None: tag += f"-w{width}"
@@ -123,13 +133,15 @@ GRID = [_grid_row(*r) for r in [  # (label, D, R, split_collect); the baseline f
 BASELINE_TAG = GRID[0].tag
 
 def grid_rows(names: list[str] | None = None) -> list[GridRow]:
-    "The rows named by label or tag, in grid order, then the depth cuts (None: the grid); unknown names raise `ValueError`."
+    """The rows named by label or tag, in grid order, then the depth cuts (None: the grid); unknown names raise
+    `ValueError`."""
     if names is None: return list(GRID)
     if isinstance(names, str): names = [names]
     named = GRID + DEPTH_CUTS                                  # the depth-cut baselines (below) are named rows too
     unknown = [n for n in names if not any(n in (r.label, r.tag) for r in named)]
     if unknown:
-        raise ValueError(f"unknown grid rows {unknown}; valid labels: {[r.label for r in named]}, tags: {[r.tag for r in named]}")
+        raise ValueError(f"unknown grid rows {unknown}; valid labels: {[r.label for r in named]}, tags: "
+                         f"{[r.tag for r in named]}")
     return [r for r in named if r.label in names or r.tag in names]
 
 # %% ../nbs/00_config.ipynb #85e228a6
@@ -146,8 +158,9 @@ def grid_table(n_embd: int = 768, rows: list[GridRow] | None = None) -> list[dic
     grid, rows = GRID if rows is None else rows, []
     for r in grid:
         P = transformer_params(r.depth, r.branches, n_embd, r.split_collect)
-        rows.append(dict(label=r.label, shape=f"{r.depth} x {r.branches}", tag=r.tag, depth=r.depth, branches=r.branches,
-                         split_collect=r.split_collect, params=P, delta=P - base, delta_pct=round(100 * (P - base) / base, 1)))
+        rows.append(dict(label=r.label, shape=f"{r.depth} x {r.branches}", tag=r.tag, depth=r.depth,
+                         branches=r.branches, split_collect=r.split_collect, params=P, delta=P - base,
+                         delta_pct=round(100 * (P - base) / base, 1)))
     return rows
 
 # %% ../nbs/00_config.ipynb #e75a9fe2
@@ -158,8 +171,8 @@ def check_param_budget(n_layer: int, n_branches: int, n_embd: int, split_collect
     rel = (P - base) / base
     if abs(rel) > tolerance + 1e-12:
         raise ConfigError(f"{n_layer}x{n_branches} at C={n_embd} has {P:,} trunk parameters vs the baseline's {base:,} "
-                          f"({100 * rel:+.1f}%), outside +/-{100 * tolerance:.0f}%; pass allow_param_mismatch=True to build it anyway "
-                          f"(the named depth cuts {[r.tag for r in DEPTH_CUTS]} need not)")
+                          f"({100 * rel:+.1f}%), outside +/-{100 * tolerance:.0f}%; pass allow_param_mismatch=True to "
+                          f"build it anyway (the named depth cuts {[r.tag for r in DEPTH_CUTS]} need not)")
     return rel
 
 def make_config(depth: int, n_branches: int = 1, width: int | None = None, aspect_ratio: float | None = None,
@@ -173,7 +186,8 @@ def make_config(depth: int, n_branches: int = 1, width: int | None = None, aspec
         width = math.ceil(depth * aspect_ratio / head_dim) * head_dim
     if width % head_dim: raise ConfigError(f"width {width} is not divisible by head_dim {head_dim}")
     if split_collect is None: split_collect = n_branches > 1
-    if not (allow_param_mismatch or is_depth_cut(depth, n_branches, split_collect)):    # depth cuts: outside it by design
+    # depth cuts: outside it by design
+    if not (allow_param_mismatch or is_depth_cut(depth, n_branches, split_collect)):
         check_param_budget(depth, n_branches, width, split_collect)
     n_head = width // head_dim
     return GPTConfig(n_layer=depth, n_branches=n_branches, n_embd=width, n_head=n_head,

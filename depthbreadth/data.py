@@ -23,7 +23,8 @@ __all__ = ['SPLIT_PATTERN', 'BOS', 'CACHE_FORMAT', 'Tokenizer', 'CacheError', 't
            'evaluate_bpb', 'Data', 'get_data']
 
 # %% ../nbs/05a_data.ipynb #0d2e3698
-SPLIT_PATTERN = r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,2}| ?[^\s\p{L}\p{N}]++[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+"""
+SPLIT_PATTERN = (r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,2}| ?[^\s\p{L}\p{N}]++[\r\n]*"""
+                 r"""|\s*[\r\n]|\s+(?!\S)|\s+""")
 BOS = "<|bos|>"
 
 class Tokenizer:
@@ -31,7 +32,8 @@ class Tokenizer:
     def __init__(self, ranks: dict[bytes, int], pattern: str = SPLIT_PATTERN, specials: tuple = (BOS,)):
         self.ranks, self.pattern, self.specials = ranks, pattern, tuple(specials)
         self.enc = tiktoken.Encoding(name=f"depthbreadth-bpe{len(ranks) + len(self.specials)}", pat_str=pattern,
-                                     mergeable_ranks=ranks, special_tokens={s: len(ranks) + i for i, s in enumerate(self.specials)})
+                                     mergeable_ranks=ranks, special_tokens={s: len(ranks) + i
+                                                                            for i, s in enumerate(self.specials)})
         self.hash = hashlib.sha256(self._ranks_bytes() + json.dumps([pattern, self.specials]).encode()).hexdigest()
 
     @property
@@ -69,22 +71,28 @@ class Tokenizer:
     def load(cls, directory) -> Tokenizer:
         d = Path(directory)
         meta = json.loads((d / "tokenizer.json").read_text())
-        ranks = {base64.b64decode(tok): int(r) for tok, r in (l.split() for l in (d / "tokenizer.tiktoken").read_bytes().splitlines() if l)}
+        ranks = {base64.b64decode(tok): int(r) for tok, r in (l.split()
+                for l in (d / "tokenizer.tiktoken").read_bytes().splitlines() if l)}
         tok = cls(ranks, meta["pattern"], tuple(meta["specials"]))
-        if tok.hash != meta["hash"]: raise CorpusError(f"tokenizer in {d} is corrupt: its files hash to {tok.hash[:12]}, saved hash {meta['hash'][:12]}")
+        if tok.hash != meta["hash"]:
+            raise CorpusError(f"tokenizer in {d} is corrupt: its files hash to {tok.hash[:12]}, saved hash "
+                              f"{meta['hash'][:12]}")
         return tok
 
     @classmethod
-    def train(cls, texts: Iterable[str], vocab_size: int, pattern: str = SPLIT_PATTERN, specials: tuple = (BOS,)) -> Tokenizer:
+    def train(cls, texts: Iterable[str], vocab_size: int, pattern: str = SPLIT_PATTERN,
+              specials: tuple = (BOS,)) -> Tokenizer:
         "Learn `vocab_size - len(specials)` byte-level BPE tokens from `texts` with rustbpe."
         import rustbpe
         if vocab_size < 256 + len(specials) + 1:
-            raise ValueError(f"vocab_size={vocab_size} is too small: 256 byte tokens + {len(specials)} special + at least one merge")
+            raise ValueError(f"vocab_size={vocab_size} is too small: 256 byte tokens + {len(specials)} special + at "
+                             f"least one merge")
         bpe = rustbpe.Tokenizer()
         bpe.train_from_iterator(iter(texts), vocab_size=vocab_size - len(specials), pattern=pattern)
         ranks = {bytes(b): r for b, r in bpe.get_mergeable_ranks()}
         if len(ranks) + len(specials) < vocab_size:
-            raise ValueError(f"the training text supports only {len(ranks) + len(specials)} tokens, fewer than vocab_size={vocab_size}; use a smaller vocab_size or more text")
+            raise ValueError(f"the training text supports only {len(ranks) + len(specials)} tokens, fewer than "
+                             f"vocab_size={vocab_size}; use a smaller vocab_size or more text")
         return cls(ranks, bpe.get_pattern(), specials)
 
 # %% ../nbs/05a_data.ipynb #c9aa7cc0
@@ -102,7 +110,8 @@ def _process_alive(pid: int) -> bool:
     return True
 
 def write_token_cache(path, docs: Iterable[dict], tok: Tokenizer, fingerprint: str, chunk_docs: int = 256) -> dict:
-    "Encode `docs` as BOS-separated tokens into `path` (+ `.json` sidecar with the content's sha256); returns the sidecar."
+    """Encode `docs` as BOS-separated tokens into `path` (+ `.json` sidecar with the content's sha256); returns the
+    sidecar."""
     path, dtype = Path(path), token_dtype(tok.vocab_size)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.with_suffix(".json").unlink(missing_ok=True)
@@ -129,33 +138,41 @@ def write_token_cache(path, docs: Iterable[dict], tok: Tokenizer, fingerprint: s
     return meta
 
 def verify_tokens(path, tokens: np.ndarray, vocab_size: int, sha256: str):
-    "`CacheError` unless every id in `tokens` (the memmap of `path`) is below `vocab_size` and the file hashes to `sha256`."
+    """`CacheError` unless every id in `tokens` (the memmap of `path`) is below `vocab_size` and the file hashes to
+    `sha256`."""
     if len(tokens) and int(tokens.max()) >= vocab_size:
         pos = int(np.argmax(tokens >= vocab_size))
-        raise CacheError(f"token cache {path} holds token id {int(tokens[pos])} at position {pos:,}, outside the vocabulary of {vocab_size} ids")
+        raise CacheError(f"token cache {path} holds token id {int(tokens[pos])} at position {pos:,}, outside the "
+                         f"vocabulary of {vocab_size} ids")
     with open(path, "rb") as f: got = hashlib.file_digest(f, "sha256").hexdigest()
-    if got != sha256: raise CacheError(f"token cache {path} changed after it was written: its sha256 {got[:12]}... is not the {sha256[:12]}... its sidecar recorded")
+    if got != sha256:
+        raise CacheError(f"token cache {path} changed after it was written: its sha256 {got[:12]}... is not the "
+                         f"{sha256[:12]}... its sidecar recorded")
 
 def read_token_cache(path, tok: Tokenizer, fingerprint: str) -> tuple[np.memmap, dict]:
     "The memmapped tokens of a valid cache and its sidecar; `CacheError` naming the problem otherwise."
     path = Path(path); side = path.with_suffix(".json")
     if not (path.exists() and side.exists()): raise CacheError(f"no token cache at {path}")
     try: meta = json.loads(side.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise CacheError(f"token cache sidecar {side} is corrupt: {e}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CacheError(f"token cache sidecar {side} is corrupt: {e}") from None
     if meta.get("format") != CACHE_FORMAT:
-        raise CacheError(f"token cache {path} has format {meta.get('format')!r}, this version reads {CACHE_FORMAT} (with a content hash)")
+        raise CacheError(f"token cache {path} has format {meta.get('format')!r}, this version reads {CACHE_FORMAT} "
+                         f"(with a content hash)")
     want = dict(vocab_size=tok.vocab_size, tokenizer_hash=tok.hash, fingerprint=fingerprint)
     for k, v in want.items():
         if meta.get(k) != v: raise CacheError(f"token cache {path} is foreign: {k}={meta.get(k)!r}, expected {v!r}")
     size, expected = path.stat().st_size, meta["n_tokens"] * np.dtype(meta["dtype"]).itemsize
     if size != expected:
-        raise CacheError(f"token cache {path} is truncated or corrupt: {size} bytes, its header says {meta['n_tokens']} tokens = {expected} bytes")
+        raise CacheError(f"token cache {path} is truncated or corrupt: {size} bytes, its header says "
+                         f"{meta['n_tokens']} tokens = {expected} bytes")
     tokens = np.memmap(path, dtype=meta["dtype"], mode="r")
     verify_tokens(path, tokens, tok.vocab_size, meta["sha256"])
     return tokens, meta
 
 def token_cache(path, docs: Callable[[], Iterable[dict]], tok: Tokenizer, fingerprint: str, log: Callable = print):
-    "Read the cache at `path`, (re)building it from `docs()` if it is missing, foreign, truncated, changed or out of the vocabulary."
+    """Read the cache at `path`, (re)building it from `docs()` if it is missing, foreign, truncated, changed or out of
+    the vocabulary."""
     try: return read_token_cache(path, tok, fingerprint)
     except CacheError as e:
         if Path(path).exists() or Path(path).with_suffix(".json").exists(): log(f"rebuilding token cache: {e}")
@@ -173,8 +190,8 @@ class TokenLoader:
         self.device = torch.device(device)
         self.n_windows = (len(tokens) - 1) // seq_len
         if self.n_windows < batch_size * self.world_size:
-            raise ValueError(f"{len(tokens)} tokens make {self.n_windows} windows of T={seq_len}, fewer than one global "
-                             f"batch ({batch_size} x {self.world_size} ranks)")
+            raise ValueError(f"{len(tokens)} tokens make {self.n_windows} windows of T={seq_len}, fewer "
+                             f"than one global batch ({batch_size} x {self.world_size} ranks)")
         self.epoch, self.pos, self._order_epoch = 0, 0, None
         self.tokens_served, self.seconds = 0, 0.0
 
@@ -191,7 +208,8 @@ class TokenLoader:
         if self.pos + step > self.n_windows: self.epoch, self.pos = self.epoch + 1, 0
         windows = self._order()[self.pos + self.rank * B: self.pos + (self.rank + 1) * B]
         self.pos += step
-        rows = torch.from_numpy(np.array(self.tokens[windows[:, None] * T + np.arange(T + 1)], dtype=np.int64))  # (N,T+1)
+        # (N,T+1)
+        rows = torch.from_numpy(np.array(self.tokens[windows[:, None] * T + np.arange(T + 1)], dtype=np.int64))
         if self.device.type == "cuda": rows = rows.pin_memory().to(self.device, non_blocking=True)
         else: rows = rows.to(self.device)
         self.tokens_served += B * T; self.seconds += time.perf_counter() - t0
@@ -207,7 +225,8 @@ class TokenLoader:
     def load_state_dict(self, state: dict):
         for k in ("seed", "seq_len", "global_batch", "n_windows"):
             if state[k] != self.state_dict()[k]:
-                raise ValueError(f"loader state does not match this loader: {k}={state[k]} in the state, {self.state_dict()[k]} here")
+                raise ValueError(f"loader state does not match this loader: {k}={state[k]} in the state, "
+                                 f"{self.state_dict()[k]} here")
         self.epoch, self.pos = state["epoch"], state["pos"]
 
 # %% ../nbs/05a_data.ipynb #c64acf3a
@@ -221,10 +240,12 @@ def fixed_windows(tokens: np.ndarray, seq_len: int, n_windows: int) -> torch.Ten
 def bpb_sums(model, windows: torch.Tensor, token_bytes: torch.Tensor, batch_size: int = 16,
              rank: int = 0, world_size: int = 1, device=None, buckets: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
     """(sums of nats, sums of bytes), each `(buckets,)`, over the targets of this rank's share of `windows` (N,T+1), by
-    position in the window: the T target positions in `buckets` contiguous parts of equal size (the first larger if T does not divide)."""
+    position in the window: the T target positions in `buckets` contiguous parts of equal size (the first larger if T
+    does not divide)."""
     device = device or next((p.device for p in model.parameters()), torch.device("cpu"))
     token_bytes = token_bytes.to(device)
-    nats, nbytes = torch.zeros(buckets, dtype=torch.float64, device=device), torch.zeros(buckets, dtype=torch.int64, device=device)
+    nats, nbytes = (torch.zeros(buckets, dtype=torch.float64, device=device),
+                    torch.zeros(buckets, dtype=torch.int64, device=device))
     with torch.no_grad():
         for i in range(rank * batch_size, len(windows), world_size * batch_size):
             w = windows[i: i + batch_size].to(device)
@@ -237,7 +258,8 @@ def bpb_sums(model, windows: torch.Tensor, token_bytes: torch.Tensor, batch_size
 
 def evaluate_bpb_parts(model, windows: torch.Tensor, token_bytes: torch.Tensor, buckets: int = 2, batch_size: int = 16,
                        device=None) -> tuple[float, list[float]]:
-    "(bits per byte over all of `windows`, [bits per byte of each position bucket]), all-reduced across ranks: one pass."
+    """(bits per byte over all of `windows`, [bits per byte of each position bucket]), all-reduced across ranks: one
+    pass."""
     rank, world = dist_info()
     nats, nbytes = bpb_sums(model, windows, token_bytes, batch_size, rank, world, device, buckets)
     if world > 1:
@@ -277,7 +299,8 @@ def _tokenizer(corpus: Corpus, vocab_size: int, tok_dir: Path, log) -> Tokenizer
     if stamp.exists() and json.loads(stamp.read_text()).get("fingerprint") == fp:
         try: return Tokenizer.load(tok_dir)
         except (CorpusError, OSError, ValueError, KeyError) as e: log(f"retraining tokenizer: {e}")
-    t0, doc_cap = time.perf_counter(), 10_000 if corpus.kind == "parquet" else None   # reference: 10k chars per doc, 2e9 chars
+    # reference: 10k chars per doc, 2e9 chars
+    t0, doc_cap = time.perf_counter(), 10_000 if corpus.kind == "parquet" else None
     def texts():
         chars = 0
         for d in corpus.docs("train"):
@@ -301,8 +324,11 @@ def get_data(corpus: str = "prose", vocab_size: int | None = None, seq_len: int 
     tokens, meta = {}, {}
     for split in c.splits:
         t0 = time.perf_counter()
-        tokens[split], meta[split] = token_cache(tok_dir / f"{split}.bin", lambda: c.docs(split), tok, c.fingerprint(split), log)
-        if time.perf_counter() - t0 > 1: log(f"token cache {split}: {len(tokens[split]):,} tokens ({time.perf_counter() - t0:.1f}s)")
+        tokens[split], meta[split] = token_cache(tok_dir / f"{split}.bin", lambda: c.docs(split), tok,
+                                                 c.fingerprint(split), log)
+        if time.perf_counter() - t0 > 1:
+            log(f"token cache {split}: {len(tokens[split]):,} tokens ({time.perf_counter() - t0:.1f}s)")
     if world > 1 and rank == 0: dist.barrier()
-    wins = {k: fixed_windows(tokens[k], seq_len, max(1, val_tokens // seq_len)) for k in ("val", "val_ood") if k in tokens}
+    wins = {k: fixed_windows(tokens[k], seq_len, max(1, val_tokens // seq_len)) for k in ("val", "val_ood")
+            if k in tokens}
     return Data(c, tok, tok.token_bytes(), tokens, meta, seq_len, wins)

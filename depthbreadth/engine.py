@@ -26,8 +26,8 @@ class KVCache:
     def __init__(self, batch_size: int, num_heads: int, seq_len: int, head_dim: int, num_layers: int,
                  device="cpu", dtype=COMPUTE_DTYPE, n_branches: int = 1):
         if min(batch_size, num_heads, seq_len, head_dim, num_layers, n_branches) < 1:
-            raise ValueError(f"KVCache sizes must be >= 1: batch_size={batch_size} num_heads={num_heads} seq_len={seq_len} "
-                             f"head_dim={head_dim} num_layers={num_layers} n_branches={n_branches}")
+            raise ValueError(f"KVCache sizes must be >= 1: batch_size={batch_size} num_heads={num_heads} "
+                             f"seq_len={seq_len} head_dim={head_dim} num_layers={num_layers} n_branches={n_branches}")
         self.batch_size, self.n_branches, self.max_seq_len = batch_size, n_branches, seq_len
         rows = n_branches * batch_size
         self.k_cache = torch.zeros(num_layers, rows, seq_len, num_heads, head_dim, device=device, dtype=dtype)
@@ -43,7 +43,8 @@ class KVCache:
 
     def reset(self): self.cache_seqlens.zero_()
     def get_pos(self) -> int: return int(self.cache_seqlens[0].item())
-    def get_layer_cache(self, layer_idx: int): return self.k_cache[layer_idx], self.v_cache[layer_idx]  # (R*N,Tcap,Hkv,Dh) views
+    # (R*N,Tcap,Hkv,Dh) views
+    def get_layer_cache(self, layer_idx: int): return self.k_cache[layer_idx], self.v_cache[layer_idx]
     def advance(self, num_tokens: int): self.cache_seqlens += num_tokens
 
     def _by_branch(self, t):  # (D,R*N,Tcap,Hkv,Dh) -> (D,R,N,Tcap,Hkv,Dh) view
@@ -52,18 +53,24 @@ class KVCache:
     def prefill(self, other: KVCache):
         "Copy the `pos` cached positions of a batch-1 cache into every sample of this (empty) cache."
         pos = other.get_pos()
-        if self.get_pos() != 0: raise ValueError(f"prefill needs an empty cache, this one is at position {self.get_pos()}")
-        if other.batch_size != 1: raise ValueError(f"prefill copies from a batch-1 cache, got batch_size={other.batch_size}")
-        if (other.n_branches, *other.k_cache.shape[3:], other.k_cache.size(0)) != (self.n_branches, *self.k_cache.shape[3:], self.k_cache.size(0)):
-            raise ValueError(f"prefill from a cache of another model shape: {tuple(other.k_cache.shape)} (R={other.n_branches}) "
-                             f"into {tuple(self.k_cache.shape)} (R={self.n_branches})")
-        if pos > self.max_seq_len: raise ValueError(f"prefill of {pos} positions into a cache of capacity {self.max_seq_len}")
+        if self.get_pos() != 0:
+            raise ValueError(f"prefill needs an empty cache, this one is at position {self.get_pos()}")
+        if other.batch_size != 1:
+            raise ValueError(f"prefill copies from a batch-1 cache, got batch_size={other.batch_size}")
+        if (other.n_branches, *other.k_cache.shape[3:], other.k_cache.size(0)) != (self.n_branches,
+                *self.k_cache.shape[3:], self.k_cache.size(0)):
+            raise ValueError(f"prefill from a cache of another model shape: {tuple(other.k_cache.shape)} "
+                             f"(R={other.n_branches}) into {tuple(self.k_cache.shape)} (R={self.n_branches})")
+        if pos > self.max_seq_len:
+            raise ValueError(f"prefill of {pos} positions into a cache of capacity {self.max_seq_len}")
         for mine, theirs in ((self.k_cache, other.k_cache), (self.v_cache, other.v_cache)):
-            self._by_branch(mine)[:, :, :, :pos] = self._by_branch(theirs)[:, :, :, :pos]  # (D,R,1,..) broadcast to (D,R,N,..)
+            # (D,R,1,..) broadcast to (D,R,N,..)
+            self._by_branch(mine)[:, :, :, :pos] = self._by_branch(theirs)[:, :, :, :pos]
         self.cache_seqlens.fill_(pos)
 
 # %% ../nbs/07_engine.ipynb #69cdfe54
-def sample_next_token(logits: torch.Tensor, rng: torch.Generator | None, temperature: float = 1.0, top_k: int | None = None) -> torch.Tensor:
+def sample_next_token(logits: torch.Tensor, rng: torch.Generator | None, temperature: float = 1.0,
+                      top_k: int | None = None) -> torch.Tensor:
     "`logits (B,V)` -> next ids `(B,1)`."
     if temperature < 0: raise ValueError(f"temperature must be >= 0, got {temperature}")
     if temperature == 0.0: return torch.argmax(logits, dim=-1, keepdim=True)
@@ -88,17 +95,22 @@ class Engine:
                  top_k: int | None = None, seed: int = 42):
         "Yield one column `[token of sample 0, ..., token of sample num_samples-1]` per generated position."
         model, device = self.model, _device(self.model)
-        if not tokens or not all(isinstance(t, int) for t in tokens): raise ValueError("tokens must be a non-empty list of ints")
+        if not tokens or not all(isinstance(t, int) for t in tokens):
+            raise ValueError("tokens must be a non-empty list of ints")
         if num_samples < 1: raise ValueError(f"num_samples must be >= 1, got {num_samples}")
         if max_tokens is None: max_tokens = model.config.sequence_len - len(tokens)
-        if max_tokens < 0: raise ValueError(f"max_tokens must be >= 0, got {max_tokens} (prompt of {len(tokens)} tokens)")
+        if max_tokens < 0:
+            raise ValueError(f"max_tokens must be >= 0, got {max_tokens} (prompt of {len(tokens)} tokens)")
         if len(tokens) + max_tokens > model.rotary_seq_len:
-            raise ValueError(f"prompt {len(tokens)} + max_tokens {max_tokens} exceeds the rotary tables ({model.rotary_seq_len} positions)")
+            raise ValueError(f"prompt {len(tokens)} + max_tokens {max_tokens} exceeds the rotary tables "
+                             f"({model.rotary_seq_len} positions)")
         if max_tokens == 0: return
         rng = torch.Generator(device=device).manual_seed(seed)
         prompt_cache = KVCache.for_model(model, 1, len(tokens))
-        logits = model(torch.tensor([tokens], dtype=torch.long, device=device), kv_cache=prompt_cache)[:, -1, :]  # (1,V)
-        logits = logits.expand(num_samples, -1)                                                                     # (num_samples,V)
+        # (1,V)
+        logits = model(torch.tensor([tokens], dtype=torch.long, device=device), kv_cache=prompt_cache)[:, -1, :]
+        # (num_samples,V)
+        logits = logits.expand(num_samples, -1)
         cache = KVCache.for_model(model, num_samples, len(tokens) + max_tokens - 1)
         cache.prefill(prompt_cache)
         del prompt_cache
@@ -123,12 +135,15 @@ class Engine:
 
 # %% ../nbs/07_engine.ipynb #2cda446f
 @torch.inference_mode()
-def decode_tokens_per_sec(model: GPT, batch_size: int = 1, prompt_len: int = 128, new_tokens: int = 64, warmup: int = 2) -> float:
+def decode_tokens_per_sec(model: GPT, batch_size: int = 1, prompt_len: int = 128, new_tokens: int = 64,
+                          warmup: int = 2) -> float:
     "Greedy KV-cache decode throughput (tokens/s summed over the batch); prefill and warm-up steps are not timed."
-    if min(batch_size, prompt_len, new_tokens) < 1: raise ValueError("batch_size, prompt_len and new_tokens must be >= 1")
+    if min(batch_size, prompt_len, new_tokens) < 1:
+        raise ValueError("batch_size, prompt_len and new_tokens must be >= 1")
     device = _device(model)
     cache = KVCache.for_model(model, batch_size, prompt_len + warmup + new_tokens)
-    prompt = torch.randint(0, model.config.vocab_size, (batch_size, prompt_len), generator=torch.Generator().manual_seed(0)).to(device)
+    prompt = torch.randint(0, model.config.vocab_size, (batch_size, prompt_len),
+                           generator=torch.Generator().manual_seed(0)).to(device)
     ids = model(prompt, kv_cache=cache)[:, -1:].argmax(-1)   # (N,1)
     for step in range(warmup + new_tokens):
         if step == warmup: sync(device); t0 = time.perf_counter()
@@ -145,14 +160,16 @@ def model_and_tokenizer(run_dir, step: int | None = None, device=None):
     model = build_model(meta["model_config"], device)
     load_checkpoint(ckpt, model, step=meta["step"])
     a = meta.get("train_args") or {}
-    if "corpus" not in a: raise ValueError(f"checkpoint {ckpt} step {meta['step']} has no train_args.corpus: cannot find its tokenizer")
+    if "corpus" not in a:
+        raise ValueError(f"checkpoint {ckpt} step {meta['step']} has no train_args.corpus: cannot find its tokenizer")
     tok = get_data(a["corpus"], a.get("vocab_size"), a.get("seq_len") or model.config.sequence_len,
                    val_tokens=a.get("eval_tokens") or 2**17, log=lambda msg: None).tokenizer
     if tok.vocab_size != model.config.vocab_size:
         raise ValueError(f"tokenizer has {tok.vocab_size} tokens, the checkpoint's model {model.config.vocab_size}")
     return model.eval(), tok
 
-def samples_from_run(run_dir, prompts: list[str], max_tokens: int = 16, step: int | None = None, device=None) -> list[str]:
+def samples_from_run(run_dir, prompts: list[str], max_tokens: int = 16, step: int | None = None,
+                     device=None) -> list[str]:
     "Greedy continuations (text after the prompt) of each prompt by a run's latest checkpoint."
     model, tok = model_and_tokenizer(run_dir, step, device)
     engine = Engine(model, tok)
@@ -164,10 +181,13 @@ def samples_from_run(run_dir, prompts: list[str], max_tokens: int = 16, step: in
 
 # %% ../nbs/07_engine.ipynb #acfba992
 def sample_cli(argv=None) -> int:
-    "`depthbreadth-sample RUN_DIR --prompt TEXT`: print samples of a run's latest checkpoint; an error: one line, exit 2."
+    """`depthbreadth-sample RUN_DIR --prompt TEXT`: print samples of a run's latest checkpoint; an error: one line, exit
+    2."""
     p = argparse.ArgumentParser(prog="depthbreadth-sample", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-                                description="Sample from the latest checkpoint of a run directory (e.g. runs/adhoc/d2b6) through the KV-cache engine.")
-    p.add_argument("run_dir", help="a run directory with checkpoints in ckpt/ (train or depthbreadth-train writes them)")
+                                description="Sample from the latest checkpoint of a run directory (e.g. "
+                                            "runs/adhoc/d2b6) through the KV-cache engine.")
+    p.add_argument(
+        "run_dir", help="a run directory with checkpoints in ckpt/ (train or depthbreadth-train writes them)")
     p.add_argument("--prompt", default="", help="text to continue (default: %(default)r, i.e. from BOS alone)")
     p.add_argument("--max-tokens", type=int, default=64, help="tokens to generate per sample")
     p.add_argument("--temperature", type=float, default=0.8, help="softmax temperature; 0 = greedy")
@@ -175,7 +195,8 @@ def sample_cli(argv=None) -> int:
     p.add_argument("--seed", type=int, default=42, help="random seed of the sampling")
     p.add_argument("--num-samples", type=int, default=1, help="independent samples of the prompt")
     p.add_argument("--step", type=int, default=None, help="checkpoint step (default: %(default)s, i.e. the latest)")
-    p.add_argument("--device", default=None, help="cpu, cuda, ... (default: %(default)s, i.e. cuda when available, else cpu)")
+    p.add_argument("--device", default=None, help="cpu, cuda, ... (default: %(default)s, i.e. cuda when "
+                                                  "available, else cpu)")
     p.add_argument("--debug", action="store_true",
                    help="on an error, show the traceback instead of one line (also DEPTHBREADTH_DEBUG=1)")
     a = p.parse_args(argv)
@@ -184,7 +205,8 @@ def sample_cli(argv=None) -> int:
         ids = tok.encode(a.prompt, prepend_bos=True)
         rows = Engine(model, tok).generate_batch(ids, num_samples=a.num_samples, max_tokens=a.max_tokens,
                                                  temperature=a.temperature, top_k=a.top_k, seed=a.seed)
-    except (ValueError, OSError, CorpusError) as e:   # a missing, damaged or foreign checkpoint; no tokenizer; bad options
+    # a missing, damaged or foreign checkpoint; no tokenizer; bad options
+    except (ValueError, OSError, CorpusError) as e:
         if a.debug or os.environ.get("DEPTHBREADTH_DEBUG", "") not in ("", "0"): raise
         print(f"depthbreadth-sample: error: {e} (--debug for the traceback)", file=sys.stderr)
         return 2

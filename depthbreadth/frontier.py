@@ -34,7 +34,8 @@ def quality_table(summaries: list[dict], conf: float = 0.95, ve_rule: str = "ref
         if run_is_unstable(s): continue
         key = tuple((s.get("train_args") or {}).get(k) for k in SETTING_KEYS)
         seeds = groups.setdefault(s["tag"], {}).setdefault(key, {})
-        if (seed := run_seed(s)) in seeds: raise ValueError(f"two runs of {s['tag']!r} with seed {seed} and the same setting")
+        if (seed := run_seed(s)) in seeds:
+            raise ValueError(f"two runs of {s['tag']!r} with seed {seed} and the same setting")
         seeds[seed] = s["final_val_bpb"]
     rows = []
     for tag, settings in sorted(groups.items(), key=lambda kv: _grid_order(kv[0])):
@@ -61,14 +62,17 @@ def frontier_table(quality: list[dict], decode_rows: list[dict]) -> list[dict]:
     for d in decode_rows:
         qr = q.get(d["config"]) or dict(val_bpb=math.nan, val_lo=math.nan, val_hi=math.nan, n_seeds=0)
         rows.append(dict(config=d["config"], kind=row_kind(d["config"]), width=d["width"], batch=d["batch"],
-                         **{k: d[k] for k in LATENCY_KEYS}, **{k: qr[k] for k in ("val_bpb", "val_lo", "val_hi", "n_seeds")},
+                         **{k: d[k] for k in LATENCY_KEYS}, **{k: qr[k]
+                                                               for k in ("val_bpb", "val_lo", "val_hi", "n_seeds")},
                          quality=f"{qr['n_seeds']} seeds, {qr['ve_rule']} value-embedding rule" if qr["n_seeds"]
                                  else "not measured in these runs"))
     for r in rows:
         if not r["n_seeds"]: r["pareto"] = None; continue
-        rivals = [o for o in rows if o["n_seeds"] and o is not r and (o["width"], o["batch"]) == (r["width"], r["batch"])]
+        rivals = [o for o in rows if o["n_seeds"] and o is not r
+                  and (o["width"], o["batch"]) == (r["width"], r["batch"])]
         r["pareto"] = not any(o["ms_per_token"] <= r["ms_per_token"] and o["val_bpb"] <= r["val_bpb"]
-                              and (o["ms_per_token"] < r["ms_per_token"] or o["val_bpb"] < r["val_bpb"]) for o in rivals)
+                              and (o["ms_per_token"] < r["ms_per_token"] or o["val_bpb"] < r["val_bpb"])
+                              for o in rivals)
     return rows
 
 # %% ../nbs/13_frontier.ipynb #444f113f
@@ -94,8 +98,8 @@ def frontier_figure(rows: list[dict], title: str | None = None):
             for r in group:
                 if r["n_seeds"]: continue
                 ax.axvline(r["ms_per_token"], color="C3", ls=":", lw=1)
-                ax.text(r["ms_per_token"], 0.98, f" {r['config']}: quality not measured", transform=ax.get_xaxis_transform(),
-                        rotation=90, va="top", ha="right", fontsize=7, color="C3")
+                ax.text(r["ms_per_token"], 0.98, f" {r['config']}: quality not measured",
+                        transform=ax.get_xaxis_transform(), rotation=90, va="top", ha="right", fontsize=7, color="C3")
             ax.set(xlabel="decode ms/token (median, 95% interval)", ylabel="final val bpb (mean, 95% interval)",
                    title=f"C={w}, batch {b}")
             ax.set_xlim(left=0)

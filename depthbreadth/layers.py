@@ -53,7 +53,8 @@ class BatchedLinear(nn.Module):
         y = torch.bmm(x.permute(2, 0, 1, 3).reshape(R, N * T, I), w.transpose(1, 2))  # (R,N*T,O)
         return y.view(R, N, T, -1).permute(1, 2, 0, 3)                                 # (N,T,R,O), branch-major memory
 
-    def extra_repr(self): return f"n_branches={self.n_branches}, in_features={self.in_features}, out_features={self.out_features}"
+    def extra_repr(self):
+        return f"n_branches={self.n_branches}, in_features={self.in_features}, out_features={self.out_features}"
 
 # %% ../nbs/01_layers.ipynb #dccecf92
 class MLP(nn.Module):
@@ -66,5 +67,6 @@ class ParallelMLP(nn.Module):
     "R relu^2 MLPs side by side: `(N,T,R,C) -> (N,T,R,C)`."
     def __init__(self, n_branches: int, n_embd: int):
         super().__init__()
-        self.c_fc, self.c_proj = BatchedLinear(n_branches, n_embd, 4 * n_embd), BatchedLinear(n_branches, 4 * n_embd, n_embd)
+        self.c_fc, self.c_proj = (BatchedLinear(n_branches, n_embd, 4 * n_embd),
+                                  BatchedLinear(n_branches, 4 * n_embd, n_embd))
     def forward(self, x): return self.c_proj(F.relu(self.c_fc(x)).square())

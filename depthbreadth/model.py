@@ -28,7 +28,8 @@ def value_embed_branches(config: GPTConfig) -> list[range]:
     "Per layer, the adjacent branches whose values get a value embedding and a gate (`range(0)`: none)."
     D, R = config.n_layer, config.n_branches
     if not config.value_embeds: return [range(0)] * D
-    if config.value_embed_rule == "reference" or R == 1:   # R=1: no branches to match; a depth cut is the reference model
+    # R=1: no branches to match; a depth cut is the reference model
+    if config.value_embed_rule == "reference" or R == 1:
         return [range(R) if i % 2 == (D - 1) % 2 else range(0) for i in range(D)]
     n = D * R; K = min(n, VE_TABLES_MATCHED)
     per_layer = [0] * D
@@ -40,7 +41,8 @@ def value_embed_branches(config: GPTConfig) -> list[range]:
     return out
 
 def value_embed_tables(config: GPTConfig) -> list[int]:
-    "Tables per layer: 1 for a reference VE layer (shared by its branches), one per gated branch under the matched rule."
+    """Tables per layer: 1 for a reference VE layer (shared by its branches), one per gated branch under the matched
+    rule."""
     return [min(len(b), 1) if config.value_embed_rule == "reference" else len(b) for b in value_embed_branches(config)]
 
 def has_value_embed(layer_idx: int, config: GPTConfig) -> bool:
@@ -53,9 +55,11 @@ class CausalSelfAttention(nn.Module):
         super().__init__()
         C, Dh = config.n_embd, config.head_dim
         self.layer_idx, self.n_head, self.n_kv_head, self.head_dim = layer_idx, config.n_head, config.n_kv_head, Dh
-        self.c_q, self.c_k, self.c_v = Linear(C, config.n_head * Dh), Linear(C, config.n_kv_head * Dh), Linear(C, config.n_kv_head * Dh)
+        self.c_q, self.c_k, self.c_v = (Linear(C, config.n_head * Dh), Linear(C, config.n_kv_head * Dh),
+                                        Linear(C, config.n_kv_head * Dh))
         self.c_proj = Linear(C, C)
-        self.ve_gate = Linear(min(VE_GATE_CHANNELS, C), config.n_kv_head) if has_value_embed(layer_idx, config) else None
+        self.ve_gate = (Linear(min(VE_GATE_CHANNELS, C), config.n_kv_head) if has_value_embed(layer_idx, config)
+                        else None)
 
     def forward(self, x, ve, cos, sin, window, kv_cache=None):   # ve (N,T,Hkv*Dh) or None
         N, T, C = x.shape
@@ -66,7 +70,8 @@ class CausalSelfAttention(nn.Module):
             gate = 3 * torch.sigmoid(self.ve_gate(x[..., :VE_GATE_CHANNELS]))           # (N,T,Hkv)
             v = v + gate.unsqueeze(-1) * ve.view(N, T, self.n_kv_head, self.head_dim)
         q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
-        q, k = norm(q) * 1.2, norm(k) * 1.2                                                # QK-norm, logits scaled by 1.44
+        # QK-norm, logits scaled by 1.44
+        q, k = norm(q) * 1.2, norm(k) * 1.2
         y = attend(q, k, v, window) if kv_cache is None else attend_with_kvcache(
             q, *kv_cache.get_layer_cache(self.layer_idx), k, v, kv_cache.cache_seqlens, window)  # (N,T,Hq,Dh)
         return self.c_proj(y.reshape(N, T, C))
@@ -86,21 +91,27 @@ class ParallelAttention(nn.Module):
     def __init__(self, config: GPTConfig, layer_idx: int):
         super().__init__()
         R, C, Dh = config.n_branches, config.n_embd, config.head_dim
-        self.layer_idx, self.n_branches, self.n_head, self.n_kv_head, self.head_dim = layer_idx, R, config.n_head, config.n_kv_head, Dh
-        self.c_q, self.c_k, self.c_v = BatchedLinear(R, C, config.n_head * Dh), BatchedLinear(R, C, config.n_kv_head * Dh), BatchedLinear(R, C, config.n_kv_head * Dh)
+        self.layer_idx, self.n_branches, self.n_head, self.n_kv_head, self.head_dim = (layer_idx, R, config.n_head,
+                                                                                       config.n_kv_head, Dh)
+        self.c_q, self.c_k, self.c_v = (BatchedLinear(R, C, config.n_head * Dh),
+                BatchedLinear(R, C, config.n_kv_head * Dh), BatchedLinear(R, C, config.n_kv_head * Dh))
         self.c_proj = BatchedLinear(R, C, C)
-        self.ve_branches = value_embed_branches(config)[layer_idx]                         # k adjacent branches, k = 0..R
+        # k adjacent branches, k = 0..R
+        self.ve_branches = value_embed_branches(config)[layer_idx]
         k = len(self.ve_branches)
         self.ve_gate = BatchedLinear(k, min(VE_GATE_CHANNELS, C), config.n_kv_head) if k else None
 
     def add_value_embed(self, v, x, ve):
-        "`v (N,T,R,Hkv,Dh)` plus the gated `ve` on branches `ve_branches`: `ve (N,T,Hkv*Dh)` shared, or `(N,T,k*Hkv*Dh)` one per branch."
+        """`v (N,T,R,Hkv,Dh)` plus the gated `ve` on branches `ve_branches`: `ve (N,T,Hkv*Dh)` shared, or
+        `(N,T,k*Hkv*Dh)` one per branch."""
         if ve is None: return v
         N, T, R = v.shape[:3]
         a, b = self.ve_branches.start, self.ve_branches.stop
         gate = 3 * torch.sigmoid(self.ve_gate(x[:, :, a:b, :VE_GATE_CHANNELS]))           # (N,T,k,Hkv)
-        ve = gate.unsqueeze(-1) * ve.view(N, T, -1, self.n_kv_head, self.head_dim)        # (N,T,k,Hkv,Dh); a shared table broadcasts
-        if b - a < R: ve = F.pad(ve, (0, 0, 0, 0, a, R - b))                               # zeros for the other branches: (N,T,R,Hkv,Dh)
+        # (N,T,k,Hkv,Dh); a shared table broadcasts
+        ve = gate.unsqueeze(-1) * ve.view(N, T, -1, self.n_kv_head, self.head_dim)
+        # zeros for the other branches: (N,T,R,Hkv,Dh)
+        if b - a < R: ve = F.pad(ve, (0, 0, 0, 0, a, R - b))
         return v + ve
 
     def forward(self, x, ve, cos, sin, window, kv_cache=None):
@@ -131,7 +142,8 @@ class GPT(nn.Module):
     def __init__(self, config: GPTConfig, pad_vocab_size_to: int = 64):
         super().__init__()
         config.validate()
-        selected_backend()   # the attention backend, chosen now: a compiled forward then never calls the (compiler-disabled) selector
+        # the attention backend, chosen now: a compiled forward then never calls the (compiler-disabled) selector
+        selected_backend()
         self.config = config
         D, R, C = config.n_layer, config.n_branches, config.n_embd
         self.branched = config.split_collect
@@ -145,7 +157,8 @@ class GPT(nn.Module):
         if config.resid_scalars:
             shape = (D, R) if self.branched else (D,)
             self.resid_lambdas, self.x0_lambdas = nn.Parameter(torch.empty(shape)), nn.Parameter(torch.empty(shape))
-        kv_dim = config.n_kv_head * config.head_dim   # a layer's tables side by side: (V, tables*Hkv*Dh), one per gated branch (matched)
+        # a layer's tables side by side: (V, tables*Hkv*Dh), one per gated branch (matched)
+        kv_dim = config.n_kv_head * config.head_dim
         self.value_embeds = nn.ModuleDict({str(i): nn.Embedding(self.padded_vocab, n * kv_dim)
                                            for i, n in enumerate(value_embed_tables(config)) if n})
         self.rotary_seq_len = 10 * config.sequence_len
@@ -167,8 +180,10 @@ class GPT(nn.Module):
             nn.init.zeros_(block.mlp.c_proj.weight)
         if cfg.resid_scalars:
             ramp = torch.arange(D, dtype=torch.float32, device=self.resid_lambdas.device) / max(D - 1, 1)
-            self.resid_lambdas.copy_((1.15 - 0.10 * ramp).view(D, *([1] * (self.resid_lambdas.dim() - 1))).expand_as(self.resid_lambdas))
-            self.x0_lambdas.copy_((0.20 - 0.15 * ramp).view(D, *([1] * (self.x0_lambdas.dim() - 1))).expand_as(self.x0_lambdas))
+            self.resid_lambdas.copy_((1.15 - 0.10 * ramp).view(D,
+                    *([1] * (self.resid_lambdas.dim() - 1))).expand_as(self.resid_lambdas))
+            self.x0_lambdas.copy_((0.20 - 0.15 * ramp).view(D,
+                    *([1] * (self.x0_lambdas.dim() - 1))).expand_as(self.x0_lambdas))
         if self.branched:
             eye = torch.eye(C, device=self.linear_in.weight.device)
             self.linear_in.weight.copy_(eye.repeat(R, 1))        # (R*C, C): every branch starts from x0
@@ -184,12 +199,14 @@ class GPT(nn.Module):
         return self
 
     def forward(self, idx, targets=None, kv_cache=None, loss_reduction: str = "mean"):
-        "`idx (N,T)` -> logits `(N,T,V)` fp32, or the cross-entropy loss if `targets` (-1 = ignore) are given; `kv_cache` continues a sequence."
+        """`idx (N,T)` -> logits `(N,T,V)` fp32, or the cross-entropy loss if `targets` (-1 = ignore) are given;
+        `kv_cache` continues a sequence."""
         cfg = self.config
         N, T = idx.shape
         rows = N * (cfg.n_branches if self.branched else 1)     # attention rows: the cache holds R*N
         if kv_cache is not None and kv_cache.cache_seqlens.numel() != rows:
-            raise ValueError(f"KV cache holds {kv_cache.cache_seqlens.numel()} attention rows, this batch of {N} needs {rows}")
+            raise ValueError(f"KV cache holds {kv_cache.cache_seqlens.numel()} attention rows, this batch of {N} "
+                             f"needs {rows}")
         T0 = 0 if kv_cache is None else kv_cache.get_pos()      # positions of these tokens: T0 .. T0+T-1
         assert T0 + T <= self.rotary_seq_len, f"position {T0 + T} is beyond the rotary tables ({self.rotary_seq_len})"
         cos, sin = self.cos[:, T0:T0 + T], self.sin[:, T0:T0 + T]
@@ -209,13 +226,17 @@ class GPT(nn.Module):
         logits = self.lm_head(x)[..., :cfg.vocab_size].float()
         logits = 15 * torch.tanh(logits / 15)                    # softcap
         if targets is None: return logits
-        loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-1, reduction=loss_reduction)
+        loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-1,
+                               reduction=loss_reduction)
         return loss.view(N, T) if loss_reduction == "none" else loss
 
     @torch.inference_mode()
-    def generate(self, tokens: list[int], max_tokens: int, temperature: float = 1.0, top_k: int | None = None, seed: int = 42):
-        "The naive reference sampler: batch 1, full recompute every step, top-k by masking; yields one token id per step."
-        if not tokens or not all(isinstance(t, int) for t in tokens): raise ValueError("tokens must be a non-empty list of ints")
+    def generate(self, tokens: list[int], max_tokens: int, temperature: float = 1.0, top_k: int | None = None,
+                 seed: int = 42):
+        """The naive reference sampler: batch 1, full recompute every step, top-k by masking; yields one token id per
+        step."""
+        if not tokens or not all(isinstance(t, int) for t in tokens):
+            raise ValueError("tokens must be a non-empty list of ints")
         device = self.lm_head.weight.device
         rng = torch.Generator(device=device).manual_seed(seed) if temperature > 0 else None
         ids = torch.tensor([tokens], dtype=torch.long, device=device)   # (1,T)
@@ -224,7 +245,8 @@ class GPT(nn.Module):
             if top_k is not None and top_k > 0:
                 v, _ = torch.topk(logits, min(top_k, logits.size(-1)))
                 logits[logits < v[:, [-1]]] = -float("inf")
-            if temperature > 0: next_id = torch.multinomial(F.softmax(logits / temperature, dim=-1), num_samples=1, generator=rng)
+            if temperature > 0:
+                next_id = torch.multinomial(F.softmax(logits / temperature, dim=-1), num_samples=1, generator=rng)
             else: next_id = torch.argmax(logits, dim=-1, keepdim=True)
             ids = torch.cat((ids, next_id), dim=1)
             yield next_id.item()
@@ -234,8 +256,10 @@ class GPT(nn.Module):
         numel = lambda params: sum(p.numel() for p in params)
         split_collect = numel(self.linear_in.parameters()) + numel(self.linear_out.parameters()) if self.branched else 0
         counts = dict(wte=self.transformer.wte.weight.numel(), value_embeds=numel(self.value_embeds.parameters()),
-                      lm_head=self.lm_head.weight.numel(), transformer_matrices=numel(self.transformer.h.parameters()) + split_collect,
-                      scalars=(self.resid_lambdas.numel() + self.x0_lambdas.numel()) if self.config.resid_scalars else 0)
+                      lm_head=self.lm_head.weight.numel(), transformer_matrices=numel(self.transformer.h.parameters())
+                      + split_collect,
+                      scalars=(self.resid_lambdas.numel() + self.x0_lambdas.numel()) if self.config.resid_scalars
+                      else 0)
         counts["total"] = sum(counts.values())
         assert counts["total"] == numel(self.parameters()), "parameter accounting misses a parameter"
         return counts
@@ -262,22 +286,25 @@ def build_model(config: GPTConfig, device="cpu") -> GPT:
 # %% ../nbs/03_model.ipynb #64f3ccc8
 def attention_flops(config: GPTConfig) -> int:
     "Attention FLOPs per token (forward + backward) of every layer's R branches, each layer at its own window."
-    return sum(12 * config.n_branches * config.n_head * config.head_dim * min(w, config.sequence_len) for w, _ in window_sizes(config))
+    return sum(12 * config.n_branches * config.n_head * config.head_dim * min(w, config.sequence_len)
+               for w, _ in window_sizes(config))
 
 # %% ../nbs/03_model.ipynb #b7bc48c0
 def total_params(config: GPTConfig) -> dict:
     "Parameters other than `wte` and `lm_head`, by kind, counted on the meta device."
     with torch.device("meta"): m = GPT(config)
     counts, trunk = m.num_scaling_params(), m.trunk_matrix_params()
-    return dict(trunk=trunk, value_embeds=counts["value_embeds"], gates_scalars=counts["transformer_matrices"] - trunk + counts["scalars"],
+    return dict(trunk=trunk, value_embeds=counts["value_embeds"],
+                gates_scalars=counts["transformer_matrices"] - trunk + counts["scalars"],
                 total=counts["total"] - counts["wte"] - counts["lm_head"])
 
 def total_param_table(value_embed_rule: str, width: int, head_dim: int, vocab_size: int) -> list[dict]:
-    "Every grid config's tables and total parameters (all but `wte` and `lm_head`), and the total against the 12x1 baseline's, in %."
+    """Every grid config's tables and total parameters (all but `wte` and `lm_head`), and the total against the 12x1
+    baseline's, in %."""
     rows = []
     for r in GRID:
-        cfg = make_config(r.depth, r.branches, width=width, head_dim=head_dim, split_collect=r.split_collect, vocab_size=vocab_size,
-                          value_embed_rule=value_embed_rule)
+        cfg = make_config(r.depth, r.branches, width=width, head_dim=head_dim, split_collect=r.split_collect,
+                          vocab_size=vocab_size, value_embed_rule=value_embed_rule)
         rows.append(dict(tag=r.tag, tables=sum(value_embed_tables(cfg)), **total_params(cfg)))
     for row in rows: row["vs_baseline_pct"] = round(100 * (row["total"] / rows[0]["total"] - 1), 1)
     return rows

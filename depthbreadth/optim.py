@@ -51,8 +51,10 @@ def polar_express(X: Tensor, ns_steps: int = 5) -> Tensor:
 
 # %% ../nbs/04_optim.ipynb #8f085712
 def muon_update(grads: Tensor, params: Tensor, momentum_buffer: Tensor, second_moment: Tensor, momentum: Tensor,
-                lr: Tensor, wd: Tensor, beta2: Tensor, ns_steps: int = 5, polar_dtype: torch.dtype = torch.float32) -> None:
-    "In-place Muon step on K stacked matrices: `grads, params, momentum_buffer (K,O,I)`, `second_moment (K,O,1) or (K,1,I)`."
+                lr: Tensor, wd: Tensor, beta2: Tensor, ns_steps: int = 5,
+                polar_dtype: torch.dtype = torch.float32) -> None:
+    """In-place Muon step on K stacked matrices: `grads, params, momentum_buffer (K,O,I)`, `second_moment (K,O,1) or
+    (K,1,I)`."""
     O, I = params.shape[-2:]
     mu = momentum.to(grads.dtype)
     momentum_buffer.lerp_(grads, 1 - mu)
@@ -76,7 +78,8 @@ def muon_update(grads: Tensor, params: Tensor, momentum_buffer: Tensor, second_m
 
 # %% ../nbs/04_optim.ipynb #2299c390
 def matrix_view(t: Tensor, shape: tuple[int, int], blocks: str = "rows") -> Tensor:
-    "View `t` as a stack `(K,O,I)` of `shape`-matrices sharing its storage ('rows': leading dims/row blocks, 'cols': column blocks)."
+    """View `t` as a stack `(K,O,I)` of `shape`-matrices sharing its storage ('rows': leading dims/row blocks, 'cols':
+    column blocks)."""
     O, I = shape
     if blocks == "rows": return t.view(-1, O, I)
     return t.view(O, -1, I).transpose(0, 1)
@@ -95,7 +98,8 @@ def check_matrix_view(t: Tensor, shape: tuple[int, int], blocks: str, name: str 
 ADAMW_KEYS, MUON_KEYS = ("lr", "betas", "eps", "weight_decay"), ("lr", "momentum", "ns_steps", "beta2", "weight_decay")
 
 def checked_group(g: dict) -> dict:
-    "A parameter group made ready for `MuonAdamW`: its keys checked, a Muon group's `shape`, `blocks` and `counts` filled in."
+    """A parameter group made ready for `MuonAdamW`: its keys checked, a Muon group's `shape`, `blocks` and `counts`
+    filled in."""
     kind, g["params"] = g.get("kind"), list(g["params"])
     keys = {"adamw": ADAMW_KEYS, "muon": MUON_KEYS}.get(kind)
     if keys is None: raise ValueError(f"group kind must be 'adamw' or 'muon', got {kind!r}")
@@ -103,7 +107,8 @@ def checked_group(g: dict) -> dict:
     if missing: raise ValueError(f"{kind} group is missing {missing}")
     if not g["params"]: raise ValueError(f"{kind} group has no parameters")
     if kind == "muon":
-        if not 1 <= g["ns_steps"] <= len(POLAR_EXPRESS_COEFFS): raise ValueError(f"ns_steps must be in 1..5, got {g['ns_steps']}")
+        if not 1 <= g["ns_steps"] <= len(POLAR_EXPRESS_COEFFS):
+            raise ValueError(f"ns_steps must be in 1..5, got {g['ns_steps']}")
         g["shape"] = tuple(g.get("shape") or g["params"][0].shape[-2:])
         g["blocks"] = list(g.get("blocks") or ["rows"] * len(g["params"]))
         names = g.get("names") or [f"parameter {i} of shape {tuple(p.shape)}" for i, p in enumerate(g["params"])]
@@ -147,7 +152,8 @@ def _reduce_adamw(group: dict, world: int) -> list:
     for p in group["params"]:
         if p.grad is None: continue
         if world == 1: out.append((p, None, p.grad, False))
-        elif p.numel() < 1024 or p.shape[0] % world: out.append((p, dist.all_reduce(p.grad, async_op=True), p.grad, False))
+        elif p.numel() < 1024 or p.shape[0] % world:
+            out.append((p, dist.all_reduce(p.grad, async_op=True), p.grad, False))
         else:
             g = torch.empty_like(p.grad[: p.shape[0] // world])
             out.append((p, _reduce_scatter(g, p.grad), g, True))
@@ -189,27 +195,33 @@ class MuonAdamW(torch.optim.Optimizer):
             if not state: state.update(step=0, exp_avg=torch.zeros_like(p_slice), exp_avg_sq=torch.zeros_like(p_slice))
             state["step"] += 1
             (b1, b2), h = group["betas"], self._hp
-            self._fill(step=state["step"], lr=group["lr"], beta1=b1, beta2=b2, eps=group["eps"], wd=group["weight_decay"])
-            self._adamw(p_slice, grad, state["exp_avg"], state["exp_avg_sq"], h["step"], h["lr"], h["beta1"], h["beta2"], h["eps"], h["wd"])
+            self._fill(step=state["step"], lr=group["lr"], beta1=b1, beta2=b2, eps=group["eps"],
+                       wd=group["weight_decay"])
+            self._adamw(p_slice, grad, state["exp_avg"], state["exp_avg_sq"], h["step"], h["lr"], h["beta1"],
+                        h["beta2"], h["eps"], h["wd"])
             if sharded: gathers.append((_all_gather(p, p_slice.clone()), None))
 
     def _step_muon(self, group: dict, info: dict, rank: int, world: int, gathers: list) -> None:
         if not info: return
-        params, (O, I), blocks, K, chunk = group["params"], group["shape"], group["blocks"], sum(group["counts"]), info["chunk"]
+        params, (O, I), blocks, K, chunk = (group["params"], group["shape"], group["blocks"], sum(group["counts"]),
+                                            info["chunk"])
         if info["work"] is not None: info["work"].wait(); info["grads"].div_(world)
         state = self.state[params[0]]
         if "momentum_buffer" not in state:
             p = params[0]
             state["momentum_buffer"] = torch.zeros(chunk, O, I, dtype=p.dtype, device=p.device)
-            state["second_momentum_buffer"] = torch.zeros(chunk, *((O, 1) if O >= I else (1, I)), dtype=p.dtype, device=p.device)
+            state["second_momentum_buffer"] = torch.zeros(chunk, *((O, 1) if O >= I else (1, I)), dtype=p.dtype,
+                                                          device=p.device)
         start = rank * chunk
         owned = min(chunk, max(0, K - start))
         if owned:
             P = _stack(params, (O, I), blocks, start, start + owned)             # (owned,O,I)
-            self._fill(momentum=group["momentum"], lr=group["lr"] * max(1.0, O / I) ** 0.5, wd=group["weight_decay"], beta2=group["beta2"])
+            self._fill(momentum=group["momentum"], lr=group["lr"] * max(1.0, O / I) ** 0.5, wd=group["weight_decay"],
+                       beta2=group["beta2"])
             h = self._hp
-            self._muon(info["grads"][:owned], P, state["momentum_buffer"][:owned], state["second_momentum_buffer"][:owned],
-                       h["momentum"], h["lr"], h["wd"], h["beta2"], group["ns_steps"], self.polar_dtype)
+            self._muon(info["grads"][:owned], P, state["momentum_buffer"][:owned],
+                       state["second_momentum_buffer"][:owned], h["momentum"], h["lr"], h["wd"], h["beta2"],
+                       group["ns_steps"], self.polar_dtype)
         if world == 1: return _unstack(params, (O, I), blocks, P, 0)
         send = info["grads"].new_zeros(chunk, O, I)
         if owned: send[:owned] = P
@@ -230,8 +242,9 @@ class MuonAdamW(torch.optim.Optimizer):
             if finish is not None: finish()
 
 # %% ../nbs/04_optim.ipynb #3d606b5a
-def optimizer_groups(model: nn.Module, unembedding_lr: float = 0.008, embedding_lr: float = 0.3, matrix_lr: float = 0.02,
-                     weight_decay: float = 0.0, scalar_lr: float = 0.5, value_embed_lr: float | None = None,
+def optimizer_groups(model: nn.Module, unembedding_lr: float = 0.008, embedding_lr: float = 0.3,
+                     matrix_lr: float = 0.02, weight_decay: float = 0.0, scalar_lr: float = 0.5,
+                     value_embed_lr: float | None = None,
                      split_lr: float | None = None, collect_lr: float | None = None) -> list[dict]:
     """`MuonAdamW` groups for a (branched) GPT, from the modules that own the parameters (the table in the optim docs).
     `value_embed_lr`, `split_lr`, `collect_lr`: None takes `embedding_lr`, `matrix_lr`; a split or collect LR other than
@@ -239,14 +252,16 @@ def optimizer_groups(model: nn.Module, unembedding_lr: float = 0.008, embedding_
     C = model.transformer.wte.weight.shape[1]
     dm = (C / 768) ** -0.5
     scalars = lambda name: [getattr(model, name)] if getattr(model, name, None) is not None else []
-    adamw = dict(lm_head=[model.lm_head.weight], wte=[model.transformer.wte.weight], ve=list(model.value_embeds.parameters()),
-                 resid=scalars("resid_lambdas"), x0=scalars("x0_lambdas"))
+    adamw = dict(lm_head=[model.lm_head.weight], wte=[model.transformer.wte.weight],
+                 ve=list(model.value_embeds.parameters()), resid=scalars("resid_lambdas"), x0=scalars("x0_lambdas"))
     muon_lr = dict(muon=matrix_lr, split=matrix_lr if split_lr is None else split_lr,
                    collect=matrix_lr if collect_lr is None else collect_lr)
     muon = {}                                                    # (name, (O,I)) -> list of (param, blocks)
     for m in model.transformer.h.modules():
-        if isinstance(m, (Linear, BatchedLinear)): muon.setdefault(("muon", tuple(m.weight.shape[-2:])), []).append((m.weight, "rows"))
-    if model.branched:                                           # split (R*C,C): R row blocks; collect (C,R*C): R column blocks
+        if isinstance(m, (Linear, BatchedLinear)):
+            muon.setdefault(("muon", tuple(m.weight.shape[-2:])), []).append((m.weight, "rows"))
+    # split (R*C,C): R row blocks; collect (C,R*C): R column blocks
+    if model.branched:
         for name, lin, blocks in (("split", model.linear_in, "rows"), ("collect", model.linear_out, "cols")):
             if muon_lr[name] == matrix_lr: name = "muon"         # its own LR: its own group
             muon.setdefault((name, (C, C)), []).append((lin.weight, blocks))
@@ -264,7 +279,8 @@ def optimizer_groups(model: nn.Module, unembedding_lr: float = 0.008, embedding_
     for name, shape in sorted(muon, key=lambda k: (order[k[0]], k[1])):
         v = muon[name, shape]
         groups.append(dict(kind="muon", name=f"{name}{shape}", names=[names[p] for p, _ in v], params=[p for p, _ in v],
-                           shape=shape, blocks=[b for _, b in v], lr=muon_lr[name], momentum=0.95, ns_steps=5, beta2=0.9,
+                           shape=shape, blocks=[b for _, b in v], lr=muon_lr[name], momentum=0.95, ns_steps=5,
+                           beta2=0.9,
                            weight_decay=weight_decay))
     for g in groups: g["initial_lr"] = g["lr"]
     return groups

@@ -37,7 +37,8 @@ def t_quantile(p: float, df: int) -> float:
     return (lo + hi) / 2
 
 def median_interval(xs, conf: float = 0.95) -> tuple[float, float, float]:
-    "(low, high, coverage): the order-statistic interval of the median with coverage >= `conf`, or min..max if there are too few values."
+    """(low, high, coverage): the order-statistic interval of the median with coverage >= `conf`, or min..max if there
+    are too few values."""
     s, n = sorted(xs), len(xs)
     coverage = lambda j: 1 - 2 * sum(math.comb(n, i) for i in range(j)) / 2 ** n     # of [x_(j), x_(n+1-j)]
     j = max([j for j in range(1, n // 2 + 1) if coverage(j) >= conf], default=1)
@@ -50,16 +51,21 @@ def run_is_unstable(s: dict) -> str | None:
     if status == "unstable": return "unstable: " + (s.get("reason") or "non-finite loss or gradient")
     if status == "failed": return "failed: " + (s.get("reason") or "no result")
     if status != "complete": return f"status {status!r}: not a finished run"
-    if s.get("final_val_bpb") is None or not math.isfinite(s["final_val_bpb"]): return "final_val_bpb is missing or not finite"
-    if s.get("final_smooth_loss") is not None and not math.isfinite(s["final_smooth_loss"]): return "final_smooth_loss is not finite"
-    if s.get("early_smooth_loss") is not None and s.get("final_smooth_loss") is not None and s["final_smooth_loss"] > s["early_smooth_loss"]:
-        return f"diverged: smoothed loss {s['final_smooth_loss']:.3f} ended above its early value {s['early_smooth_loss']:.3f}"
+    if s.get("final_val_bpb") is None or not math.isfinite(s["final_val_bpb"]):
+        return "final_val_bpb is missing or not finite"
+    if s.get("final_smooth_loss") is not None and not math.isfinite(s["final_smooth_loss"]):
+        return "final_smooth_loss is not finite"
+    if (s.get("early_smooth_loss") is not None and s.get("final_smooth_loss") is not None
+        and s["final_smooth_loss"] > s["early_smooth_loss"]):
+        return (f"diverged: smoothed loss {s['final_smooth_loss']:.3f} ended above its early value "
+                f"{s['early_smooth_loss']:.3f}")
     if s.get("initial_val_bpb") is not None and s["final_val_bpb"] > s["initial_val_bpb"]:
         return f"diverged: val bpb {s['final_val_bpb']:.3f} ended above its initial {s['initial_val_bpb']:.3f}"
     return None
 
 def run_seed(s: dict) -> int:
-    "A run's seed: the summary's `seed` (the study's records), else its `train_args['seed']` (the trainer's summary.json)."
+    """A run's seed: the summary's `seed` (the study's records), else its `train_args['seed']` (the trainer's
+    summary.json)."""
     seed = s["seed"] if s.get("seed") is not None else (s.get("train_args") or {}).get("seed")
     if seed is None: raise ValueError(f"a run of {s.get('tag')!r} has no seed: runs are paired by seed")
     return seed
@@ -82,7 +88,8 @@ def paired_deltas(summaries: list[dict], tag: str, baseline_tag: str = BASELINE_
 def block_fit(cells: dict[tuple[str, int], float], baseline_tag: str = BASELINE_TAG) -> dict:
     """Least squares of `val bpb = config effect + seed effect + noise` on `(tag, seed) -> val bpb`. Returns `tags` (the
     non-baseline configs), `delta` (each one's difference from the baseline, nan where not estimable), `cov` (their
-    covariance over the noise variance), `s2` (the noise variance of one run, from the residuals; nan at 0 df) and `df`."""
+    covariance over the noise variance), `s2` (the noise variance of one run, from the residuals; nan at 0 df) and
+    `df`."""
     tags = [baseline_tag] + sorted({t for t, _ in cells} - {baseline_tag})
     seeds = sorted({s for _, s in cells})
     col = {t: i for i, t in enumerate(tags)} | {("seed", s): len(tags) + i - 1 for i, s in enumerate(seeds) if i}
@@ -95,13 +102,15 @@ def block_fit(cells: dict[tuple[str, int], float], baseline_tag: str = BASELINE_
     L = np.hstack([L, np.zeros((len(tags) - 1, len(seeds) - 1))])
     G = np.linalg.pinv(X.T @ X)
     beta, df = G @ X.T @ y, len(y) - np.linalg.matrix_rank(X)
-    estimable = np.all(np.abs(L @ G @ X.T @ X - L) < 1e-8, axis=1)     # a contrast is estimable iff it lies in the row space of X
+    # a contrast is estimable iff it lies in the row space of X
+    estimable = np.all(np.abs(L @ G @ X.T @ X - L) < 1e-8, axis=1)
     delta = np.where(estimable, L @ beta, np.nan)
     s2 = float(np.sum((y - X @ beta) ** 2) / df) if df > 0 else math.nan
     return dict(tags=tags[1:], delta=delta, cov=L @ G @ L.T, s2=s2, df=int(df))
 
 def contrast_interval(fit: dict, a: str, b: str | None = None, conf: float = 0.95) -> tuple[float, float, float]:
-    "(estimate, low, high): the val bpb difference `a - b` from a `block_fit` (`b` None: the baseline) with its t interval."
+    """(estimate, low, high): the val bpb difference `a - b` from a `block_fit` (`b` None: the baseline) with its t
+    interval."""
     i, j = fit["tags"].index(a), (None if b is None else fit["tags"].index(b))
     est = fit["delta"][i] - (0.0 if j is None else fit["delta"][j])
     var = fit["cov"][i, i] + (0.0 if j is None else fit["cov"][j, j] - 2 * fit["cov"][i, j])
@@ -117,8 +126,11 @@ def _stats(summaries, baseline_tag, conf):
     "The per-config statistics rows and the `block_fit` behind them."
     tags = list(dict.fromkeys(s["tag"] for s in summaries))
     base = stable_bpb(summaries, baseline_tag)
-    if not base: raise ValueError(f"no stable run of the baseline {baseline_tag!r} among {sorted(tags)}; nothing to compare against")
-    fully_stable = [t for t in tags if t != baseline_tag and all(run_is_unstable(s) is None for s in summaries if s["tag"] == t)]
+    if not base:
+        raise ValueError(f"no stable run of the baseline {baseline_tag!r} among {sorted(tags)}; nothing to "
+                         f"compare against")
+    fully_stable = [t for t in tags if t != baseline_tag and all(run_is_unstable(s) is None for s in summaries
+                                                                 if s["tag"] == t)]
     bpb = {t: stable_bpb(summaries, t) for t in fully_stable} | {baseline_tag: base}
     cells = {(t, seed): v for t, runs in bpb.items() for seed, v in runs.items()}
     fit = block_fit(cells, baseline_tag)
@@ -132,31 +144,35 @@ def _stats(summaries, baseline_tag, conf):
         own_sd = _sd(d)
         own_half = t_quantile((1 + conf) / 2, len(d) - 1) * own_sd / math.sqrt(len(d)) if len(d) > 1 else math.nan
         mde = (t_quantile((1 + conf) / 2, fit["df"]) + p80) * se if fit["df"] else math.nan
-        rows.append(dict(tag=t, n=len(d), delta=delta, se=se, ci_lo=lo, ci_hi=hi, df=fit["df"], mde=mde, sd=own_sd, pooled_sd=pooled_sd,
-                         paired_delta=_mean(d), paired_lo=_mean(d) - own_half, paired_hi=_mean(d) + own_half, conf=conf))
+        rows.append(dict(tag=t, n=len(d), delta=delta, se=se, ci_lo=lo, ci_hi=hi, df=fit["df"], mde=mde, sd=own_sd,
+                         pooled_sd=pooled_sd, paired_delta=_mean(d), paired_lo=_mean(d) - own_half,
+                         paired_hi=_mean(d) + own_half, conf=conf))
     return rows, fit
 
 def bpb_stats(summaries: list[dict], baseline_tag: str = BASELINE_TAG, conf: float = 0.95) -> list[dict]:
-    """Per non-baseline config whose runs are all stable: `n` paired seeds, `delta` (val bpb minus the baseline's, seed effects
-    removed) with its pooled `conf` interval `ci_lo..ci_hi` on `df` degrees of freedom, `mde` (the difference detectable with
-    80% power), the config's own `sd` of its paired differences beside the `pooled_sd`, and its own paired t interval."""
+    """Per non-baseline config whose runs are all stable: `n` paired seeds, `delta` (val bpb minus the baseline's, seed
+    effects removed) with its pooled `conf` interval `ci_lo..ci_hi` on `df` degrees of freedom, `mde` (the difference
+    detectable with 80% power), the config's own `sd` of its paired differences beside the `pooled_sd`, and its own
+    paired t interval."""
     return _stats(summaries, baseline_tag, conf)[0]
 
 # %% ../nbs/10_ranking.ipynb #345bfad1
 def weighted_contrast(fit: dict, weights: dict[str, float], conf: float = 0.95) -> tuple[float, float, float]:
-    """(estimate, low, high) of `sum(w * (config - baseline))` over `weights` (tag -> w, non-baseline tags of a `block_fit`),
-    with its t interval on the fit's pooled noise; nan where not estimable or at 0 df."""
+    """(estimate, low, high) of `sum(w * (config - baseline))` over `weights` (tag -> w, non-baseline tags of a
+    `block_fit`), with its t interval on the fit's pooled noise; nan where not estimable or at 0 df."""
     w = np.array([weights.get(t, 0.0) for t in fit["tags"]])
-    est = float(np.nansum(w * fit["delta"])) if all(math.isfinite(d) for d, wi in zip(fit["delta"], w) if wi) else math.nan
+    est = (float(np.nansum(w * fit["delta"])) if all(math.isfinite(d) for d, wi in zip(fit["delta"], w) if wi)
+           else math.nan)
     if not (fit["df"] > 0 and math.isfinite(est)): return est, math.nan, math.nan
     half = t_quantile((1 + conf) / 2, fit["df"]) * math.sqrt(fit["s2"] * float(w @ fit["cov"] @ w))
     return est, est - half, est + half
 
 def param_slope(cells: dict[tuple[str, int], float], x: dict[str, float], groups: dict[str, object] | None = None,
                 conf: float = 0.95) -> dict:
-    """Least squares of `val bpb = group effect + seed effect + slope * x[tag] + noise` on `(tag, seed) -> val bpb`; `x`: tag ->
-    relative trunk parameters, `groups`: tag -> group (None: one group). Returns `slope` (bpb per +100% parameters), its `se`,
-    `lo`..`hi` interval, `df`, `s2` and `n` runs; slope nan when no group holds two parameter counts."""
+    """Least squares of `val bpb = group effect + seed effect + slope * x[tag] + noise` on `(tag, seed) -> val bpb`;
+    `x`: tag -> relative trunk parameters, `groups`: tag -> group (None: one group). Returns `slope` (bpb per +100%
+    parameters), its `se`, `lo`..`hi` interval, `df`, `s2` and `n` runs; slope nan when no group holds two parameter
+    counts."""
     groups = groups or {t: 0 for t, _ in cells}
     gs = list(dict.fromkeys(groups[t] for t, _ in cells))
     seeds = sorted({s for _, s in cells})
@@ -170,14 +186,18 @@ def param_slope(cells: dict[tuple[str, int], float], x: dict[str, float], groups
     beta, df = G @ X.T @ y, len(y) - np.linalg.matrix_rank(X)
     e = np.eye(X.shape[1])[-1]
     nan = dict(slope=math.nan, se=math.nan, lo=math.nan, hi=math.nan, df=int(df), s2=math.nan, n=len(y))
-    if not np.allclose(e @ G @ X.T @ X, e, atol=1e-8): return nan       # the slope lies outside the row space: not estimable
+    # the slope lies outside the row space: not estimable
+    if not np.allclose(e @ G @ X.T @ X, e, atol=1e-8): return nan
     s2 = float(np.sum((y - X @ beta) ** 2) / df) if df > 0 else math.nan
     se = math.sqrt(s2 * G[-1, -1]) if df > 0 else math.nan
     half = t_quantile((1 + conf) / 2, int(df)) * se if df > 0 else math.nan
-    return dict(slope=float(beta[-1]), se=se, lo=float(beta[-1] - half), hi=float(beta[-1] + half), df=int(df), s2=s2, n=len(y))
+    return dict(slope=float(beta[-1]), se=se, lo=float(beta[-1] - half), hi=float(beta[-1] + half), df=int(df), s2=s2,
+                n=len(y))
 
-def param_adjusted(delta: float, se: float, df: int, slope: dict, x: float, conf: float = 0.95) -> tuple[float, float, float]:
-    "(estimate, low, high): a difference from the baseline (`delta`, its `se` on `df`) moved to the baseline's parameters, `delta - slope * x`."
+def param_adjusted(delta: float, se: float, df: int, slope: dict, x: float,
+                   conf: float = 0.95) -> tuple[float, float, float]:
+    """(estimate, low, high): a difference from the baseline (`delta`, its `se` on `df`) moved to the baseline's
+    parameters, `delta - slope * x`."""
     est = delta - slope["slope"] * x
     if not (df and slope["df"] and math.isfinite(se) and math.isfinite(slope["se"])): return est, math.nan, math.nan
     half = t_quantile((1 + conf) / 2, min(df, slope["df"])) * math.sqrt(se ** 2 + (x * slope["se"]) ** 2)
@@ -185,18 +205,21 @@ def param_adjusted(delta: float, se: float, df: int, slope: dict, x: float, conf
 
 # %% ../nbs/10_ranking.ipynb #eb2f9161
 def _speed_verdict(row: dict, sp: dict | None, slow_tolerance: float) -> str:
-    "The verdict of a stable config on speed: out only when its whole speed interval is below the tolerance and its bpb is not clearly better."
+    """The verdict of a stable config on speed: out only when its whole speed interval is below the tolerance and its
+    bpb is not clearly better."""
     if sp is None: return "in (speed not measured)"
     if not sp["ratio_hi"] < 1 - slow_tolerance: return "in"
     speed = f"speed x{sp['ratio']:.3f} ({sp['ratio_lo']:.3f}-{sp['ratio_hi']:.3f})"
-    if row["ci_hi"] < 0: return f"in: slower beyond the {100 * slow_tolerance:.0f}% tolerance, {speed}, but val bpb better beyond the interval"
+    if row["ci_hi"] < 0:
+        return (f"in: slower beyond the {100 * slow_tolerance:.0f}% tolerance, {speed}, but val bpb better beyond "
+                f"the interval")
     return f"out: slower than the baseline beyond the {100 * slow_tolerance:.0f}% tolerance, {speed}"
 
 def rank_configs(summaries: list[dict], speed: dict[str, dict] | None = None, baseline_tag: str = BASELINE_TAG,
                  slow_tolerance: float = 0.05, max_finalists: int = 3, conf: float = 0.95) -> list[dict]:
-    """One row per config (tag), best first: seeds, mean val bpb, the difference from the baseline with its pooled and own
-    paired intervals, the speed ratio to the baseline with its interval (`speed`: tag -> `ratio`, `ratio_lo`, `ratio_hi`,
-    from the benchmark's interleaved steps; None = not measured), verdict, rank and finalist flag."""
+    """One row per config (tag), best first: seeds, mean val bpb, the difference from the baseline with its pooled and
+    own paired intervals, the speed ratio to the baseline with its interval (`speed`: tag -> `ratio`, `ratio_lo`,
+    `ratio_hi`, from the benchmark's interleaved steps; None = not measured), verdict, rank and finalist flag."""
     stats, fit = _stats(summaries, baseline_tag, conf)
     stats = {r["tag"]: r for r in stats}
     base_bpb = _mean(list(stable_bpb(summaries, baseline_tag).values()))
@@ -208,22 +231,28 @@ def rank_configs(summaries: list[dict], speed: dict[str, dict] | None = None, ba
         sp = (speed or {}).get(tag)
         st = stats.get(tag, dict(n=len(stable), delta=0.0 if tag == baseline_tag else math.nan))
         row = dict(tag=tag, seeds=len(runs), n_stable=len(stable), baseline=tag == baseline_tag,
-                   val_bpb=_mean([s["final_val_bpb"] for s in stable]), val_ood_bpb=_mean([s.get("final_val_ood_bpb") or math.nan for s in stable]),
-                   n_paired=st["n"], bpb_delta=st["delta"], ci_lo=st.get("ci_lo", math.nan), ci_hi=st.get("ci_hi", math.nan),
-                   paired_lo=st.get("paired_lo", math.nan), paired_hi=st.get("paired_hi", math.nan), bpb_df=fit["df"], mde=st.get("mde", math.nan),
+                   val_bpb=_mean([s["final_val_bpb"] for s in stable]),
+                   val_ood_bpb=_mean([s.get("final_val_ood_bpb") or math.nan for s in stable]),
+                   n_paired=st["n"], bpb_delta=st["delta"], ci_lo=st.get("ci_lo", math.nan),
+                   ci_hi=st.get("ci_hi", math.nan),
+                   paired_lo=st.get("paired_lo", math.nan), paired_hi=st.get("paired_hi", math.nan), bpb_df=fit["df"],
+                   mde=st.get("mde", math.nan),
                    speed_ratio=sp and sp["ratio"], speed_lo=sp and sp["ratio_lo"], speed_hi=sp and sp["ratio_hi"],
                    beats_baseline=st.get("ci_hi", math.nan) < 0, worse_than_baseline=st.get("ci_lo", math.nan) > 0,
                    rank=None, finalist=False, baseline_val_bpb=base_bpb, conf=conf)
         if reasons: row["verdict"] = "out: " + "; ".join(reasons)
         elif row["baseline"]: row["verdict"] = "in"
-        elif not math.isfinite(row["bpb_delta"]): row["verdict"] = "out: no stable run at a seed where the baseline has one (nothing to pair with)"
+        elif not math.isfinite(row["bpb_delta"]):
+            row["verdict"] = "out: no stable run at a seed where the baseline has one (nothing to pair with)"
         else: row["verdict"] = _speed_verdict(row, sp, slow_tolerance)
         rows.append(row)
-    ranked = sorted((r for r in rows if r["verdict"].startswith("in")), key=lambda r: (r["bpb_delta"], -(r["speed_ratio"] or 0), r["tag"]))
+    ranked = sorted((r for r in rows if r["verdict"].startswith("in")),
+                    key=lambda r: (r["bpb_delta"], -(r["speed_ratio"] or 0), r["tag"]))
     for i, r in enumerate(ranked): r["rank"] = i + 1
     cands = [r for r in ranked if not r["baseline"]][:max_finalists]
     chosen = cands[:2]
-    for r in cands[2:]:                                                # a third only if not worse than the second beyond the interval
+    # a third only if not worse than the second beyond the interval
+    for r in cands[2:]:
         if contrast_interval(fit, r["tag"], chosen[1]["tag"], conf)[1] > 0: break
         chosen.append(r)
     for r in chosen: r["finalist"] = True
@@ -237,18 +266,26 @@ def _name(tag: str) -> str:
     return next((f"{r.depth}x{r.branches} ({tag})" for r in GRID if r.tag == tag), tag)
 
 def stage1_answer(rows: list[dict]) -> str:
-    "The answer of stage 1 in a sentence or three, from `rank_configs` rows: who beats the baseline beyond the interval, if anyone."
+    """The answer of stage 1 in a sentence or three, from `rank_configs` rows: who beats the baseline beyond the
+    interval, if anyone."""
     base = next(r for r in rows if r["baseline"])
     pct, df = f"{100 * base['conf']:.0f}%", base["bpb_df"]
     mdes = [r["mde"] for r in rows if not r["baseline"] and math.isfinite(r["mde"])]
     fin = f" Finalists (best val bpb among the configs still in): {', '.join(finalists(rows)) or 'none'}."
-    if not df: return (f"No interval: the stable runs leave 0 degrees of freedom for the noise (each config needs 2 or more seeds shared "
+    if not df:
+        return (f"No interval: the stable runs leave 0 degrees of freedom for the noise (each config needs 2 or more "
+                f"seeds shared "
                        f"with the baseline), so no config can be said to beat the {_name(base['tag'])} baseline." + fin)
     fmt = lambda r: f"{r['tag']} {r['bpb_delta']:+.4f} bpb ({r['ci_lo']:+.4f} to {r['ci_hi']:+.4f})"
     better, worse = [r for r in rows if r["beats_baseline"]], [r for r in rows if r["worse_than_baseline"]]
-    if better: head = f"Beat the {_name(base['tag'])} baseline beyond the {pct} interval ({df} df): " + "; ".join(map(fmt, better)) + "."
-    else: head = (f"No config beats the {_name(base['tag'])} baseline beyond the {pct} interval at this budget ({df} df); "
-                  f"the smallest difference detectable with 80% power is {statistics.median(mdes) if mdes else math.nan:.4f} bpb.")
+    if better:
+        head = (f"Beat the {_name(base['tag'])} baseline beyond the {pct} interval ({df} df): "
+                + "; ".join(map(fmt, better)) + ".")
+    else:
+        head = (f"No config beats the {_name(base['tag'])} baseline beyond the {pct} interval at this "
+                f"budget ({df} df); "
+                  f"the smallest difference detectable with 80% power is "
+                  f"{statistics.median(mdes) if mdes else math.nan:.4f} bpb.")
     return head + (" Worse beyond the interval: " + "; ".join(map(fmt, worse)) + "." if worse else "") + fin
 
 # %% ../nbs/10_ranking.ipynb #ed7efae1
@@ -256,16 +293,18 @@ def differs_from_baseline(summaries: list[dict], baseline_tag: str = BASELINE_TA
     "The configs whose pooled interval of the val bpb difference from the baseline excludes 0 (better or worse)."
     return {r["tag"] for r in bpb_stats(summaries, baseline_tag, conf) if r["ci_lo"] > 0 or r["ci_hi"] < 0}
 
-def null_false_positive_rate(rule=differs_from_baseline, n_configs: int = 7, n_seeds: int = 2, baseline_seeds: int | None = None,
-                             sd_seed: float = 0.0, sd_run: float = 1.0, trials: int = 2000, seed: int = 0) -> dict:
-    """How often `rule(summaries, baseline_tag) -> set of tags` declares a config different from the baseline when none is:
-    every run's val bpb is a shared per-seed effect (sd `sd_seed`) plus its own noise (sd `sd_run`). Returns the
+def null_false_positive_rate(rule=differs_from_baseline, n_configs: int = 7, n_seeds: int = 2,
+                             baseline_seeds: int | None = None, sd_seed: float = 0.0, sd_run: float = 1.0,
+                             trials: int = 2000, seed: int = 0) -> dict:
+    """How often `rule(summaries, baseline_tag) -> set of tags` declares a config different from the baseline when none
+    is: every run's val bpb is a shared per-seed effect (sd `sd_seed`) plus its own noise (sd `sd_run`). Returns the
     `per_comparison` rate and the `family_wise` one (at least one of the `n_configs` declared different in a trial)."""
     rng, hits, any_hit = random.Random(seed), 0, 0
     for _ in range(trials):
         effect = [rng.gauss(0, sd_seed) for _ in range(max(n_seeds, baseline_seeds or n_seeds))]
         runs = [dict(tag=tag, seed=s, status="complete", final_val_bpb=effect[s] + rng.gauss(0, sd_run))
-                for tag, k in [("base", baseline_seeds or n_seeds)] + [(f"c{i}", n_seeds) for i in range(n_configs)] for s in range(k)]
+                for tag, k in [("base", baseline_seeds or n_seeds)] + [(f"c{i}", n_seeds) for i in range(n_configs)]
+                for s in range(k)]
         declared = rule(runs, "base")
         hits += len(declared); any_hit += bool(declared)
     return dict(per_comparison=hits / (trials * n_configs), family_wise=any_hit / trials)

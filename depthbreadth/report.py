@@ -190,12 +190,14 @@ def troubled_runs(named: dict[str, dict]) -> list[str]:
 # %% ../nbs/13_report.ipynb #4ab256fc
 def stage1_notes(ranked: list[dict], summaries: list[dict]) -> list[str]:
     "Stage 1's verdicts under Holm over its configs, and each config's own residual sd beside the pooled one."
-    fam = holm([dict(tag=r["tag"], est=r["bpb_delta"], se=(r["ci_hi"] - r["bpb_delta"]) / t_quantile(0.975, r["bpb_df"]),
+    fam = holm([dict(tag=r["tag"], est=r["bpb_delta"], se=(r["ci_hi"] - r["bpb_delta"]) / t_quantile(0.975,
+                                                                                                     r["bpb_df"]),
                      df=r["bpb_df"]) for r in ranked if not r["baseline"] and math.isfinite(r["ci_hi"])], "stage 1")
     ev = equal_variances({(s["tag"], s["seed"]): s["final_val_bpb"] for s in summaries if run_is_unstable(s) is None})
     return [f"Holm over the {len(fam)} configs (pooled noise), beyond the adjusted interval: "
             + (", ".join(r["tag"] for r in fam if r["differs"]) or "none"),
-            "own residual sd: " + ", ".join(f"{t} {v:.4f}" for t, v in ev["sd"].items()) + f"; pooled {ev['pooled_sd']:.4f} "
+            "own residual sd: " + ", ".join(f"{t} {v:.4f}" for t, v in ev["sd"].items())
+            + f"; pooled {ev['pooled_sd']:.4f} "
             f"({ev['pooled_df']} df); " + (f"equal variances p = {ev['p']:.3f}" if ev["tested"] else
                                            "too few seeds per config to test equal variances")]
 

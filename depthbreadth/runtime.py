@@ -22,7 +22,8 @@ __all__ = ['COMPUTE_DTYPE', 'GPU_PEAK_BF16', 'dist_info', 'init_distributed', 's
 def _compute_dtype() -> torch.dtype:
     name = os.environ.get("DEPTHBREADTH_DTYPE")
     if name:
-        if name not in ("float32", "bfloat16", "float16"): raise ValueError(f"DEPTHBREADTH_DTYPE={name!r}: use float32, bfloat16 or float16")
+        if name not in ("float32", "bfloat16", "float16"):
+            raise ValueError(f"DEPTHBREADTH_DTYPE={name!r}: use float32, bfloat16 or float16")
         return getattr(torch, name)
     if torch.cuda.is_available() and torch.cuda.get_device_capability()[0] >= 8: return torch.bfloat16
     return torch.float32
@@ -57,11 +58,13 @@ def raise_compile_limit(graphs: int) -> None:
     setattr(cfg, name, max(getattr(cfg, name), graphs))
 
 # %% ../nbs/00_runtime.ipynb #61e82d4a
-# Dense bf16 FLOP/s by device name (nanochat's table): a key matches when every one of its lower-case substrings is in the
-# lower-cased name, and the first match wins, so the specific SKUs come first ("NVIDIA H200 NVL" is 836e12, not the SXM 989e12).
+# Dense bf16 FLOP/s by device name (nanochat's table): a key matches when every one of its lower-case substrings is in
+# the lower-cased name, and the first match wins, so the specific SKUs come first ("NVIDIA H200 NVL" is 836e12, not the
+# SXM 989e12).
 GPU_PEAK_BF16 = {("gb200",): 2.5e15, ("grace blackwell",): 2.5e15, ("b200",): 2.25e15, ("b100",): 1.8e15,
                  ("h200", "nvl"): 836e12, ("h200", "pcie"): 836e12, ("h200",): 989e12,
-                 ("h100", "nvl"): 835e12, ("h100", "pcie"): 756e12, ("h100",): 989e12, ("h800", "nvl"): 989e12, ("h800",): 756e12,
+                 ("h100", "nvl"): 835e12, ("h100", "pcie"): 756e12, ("h100",): 989e12, ("h800", "nvl"): 989e12,
+                 ("h800",): 756e12,
                  ("a100",): 312e12, ("a800",): 312e12, ("a40",): 149.7e12, ("a30",): 165e12,
                  ("l40s",): 362e12, ("l40-s",): 362e12, ("l40 s",): 362e12, ("l4",): 121e12,
                  ("5090",): 209.5e12, ("4090",): 165.2e12, ("3090",): 71e12}
@@ -72,7 +75,8 @@ def gpu_peak_bf16(name: str) -> float | None:
     return next((flops for words, flops in GPU_PEAK_BF16.items() if all(w in name for w in words)), None)
 
 def measured_matmul_flops(n: int = 1024, reps: int = 10, device="cpu", dtype=torch.float32) -> float:
-    "FLOP/s of an n x n matmul on this device: the fastest of `reps` (a peak; interference from other work only lowers it)."
+    """FLOP/s of an n x n matmul on this device: the fastest of `reps` (a peak; interference from other work only lowers
+    it)."""
     a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
     ts = []
     for _ in range(reps + 1):
@@ -101,12 +105,14 @@ def peak_memory_mb(device="cpu") -> float:
     if str(device).startswith("cuda"): return torch.cuda.max_memory_allocated(device) / 2**20
     try:   # Linux: this process's own high-water mark; ru_maxrss also keeps the peak of the parent it was forked from
         with open("/proc/self/status") as f: return next(int(l.split()[1]) / 1024 for l in f if l.startswith("VmHWM:"))
-    except (OSError, StopIteration, ValueError): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # Linux: KiB
+    # Linux: KiB
+    except (OSError, StopIteration, ValueError): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 # %% ../nbs/00_runtime.ipynb #7aa0dea4
 def versions() -> dict:
     "Versions of Python, torch, numpy and this package."
-    return dict(python=platform.python_version(), torch=torch.__version__, numpy=numpy.__version__, depthbreadth=__version__)
+    return dict(python=platform.python_version(), torch=torch.__version__, numpy=numpy.__version__,
+                depthbreadth=__version__)
 
 def git_commit(path=None) -> str | None:
     "The commit checked out where `path` lies (default: this package's source), or None outside a git checkout."
@@ -116,7 +122,8 @@ def git_commit(path=None) -> str | None:
 
 # %% ../nbs/00_runtime.ipynb #57a2dce4
 class WriteError(OSError):
-    "A file that could not be written (no space, no permission, read-only); the message names it, the bytes needed, free."
+    """A file that could not be written (no space, no permission, read-only); the message names it, the bytes needed,
+    free."""
 
 def free_bytes(path) -> int:
     "Bytes this user may still write on the file system holding `path` (or its nearest existing parent folder)."
@@ -166,7 +173,8 @@ def lock_dir(directory, name: str = ".lock"):
 
 # %% ../nbs/00_runtime.ipynb #7ef4e763
 class StopSignals:
-    "While inside: the first SIGTERM or SIGINT is kept in `signum` for the caller to stop cleanly; a second acts at once."
+    """While inside: the first SIGTERM or SIGINT is kept in `signum` for the caller to stop cleanly; a second acts at
+    once."""
     SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
     def __init__(self): self.signum, self._before = None, {}

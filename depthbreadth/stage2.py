@@ -12,8 +12,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .config import BASELINE_TAG, grid_rows
-from .ranking import bpb_stats, block_fit, param_slope, param_adjusted, stable_bpb, run_is_unstable, t_quantile
-from .report import (ci, family_ci, holm, seed_contrast, equal_variances, condition_changes, change_sentence,
+from .ranking import (bpb_stats, block_fit, param_slope, param_adjusted, stable_bpb, run_is_unstable,
+                                  t_quantile)
+from .report import (ci, family_ci, holm, seed_contrast, equal_variances, condition_changes,
+                                 change_sentence,
                      speed_family, equal_time_gap, troubled_runs)
 from .study import run_study, val_curve
 from .plan import Stage1Result, Stage2, load_stage1, save_stage1

@@ -17,11 +17,12 @@ __all__ = ['SETTING_NAMES', 'LR_GRID', 'LR_LIMITS', 'study_args', 'run_name', 'r
 
 # %% ../nbs/11_study.ipynb #d8f8a3c8
 def study_args(tag: str, seed: int, preset: str, tokens: int, eval_every: int, corpus: str, **settings) -> dict:
-    """The train arguments that identify one run of a study; a finished run's recorded `train_args` must match all of them.
-    `settings`: further `TrainArgs` fields the study sets (e.g. `lr_scale`, `warmup_steps`), part of the run's identity."""
+    """The train arguments that identify one run of a study; a finished run's recorded `train_args` must match all of
+    them. `settings`: further `TrainArgs` fields the study sets (e.g. `lr_scale`, `warmup_steps`), part of the run's
+    identity."""
     row, = grid_rows([tag])
-    return dict(depth=row.depth, branches=row.branches, split_collect=row.split_collect, preset=preset, tokens=tokens, seed=seed,
-                eval_every=eval_every, corpus=corpus, **settings)
+    return dict(depth=row.depth, branches=row.branches, split_collect=row.split_collect, preset=preset, tokens=tokens,
+                seed=seed, eval_every=eval_every, corpus=corpus, **settings)
 
 # short names of per-run settings in run names (value_embeds, window_pattern, weight_decay: stage 2's confound controls)
 SETTING_NAMES = dict(lr_scale="lr", collect_lr_scale="col", value_embeds="ve", window_pattern="win", weight_decay="wd")
@@ -31,9 +32,10 @@ def _setting_value(v) -> str:
     return v if isinstance(v, str) else f"{int(v)}" if isinstance(v, bool) else f"{v:.3g}"
 
 def run_name(tag: str, seed: int, settings: dict | None = None) -> str:
-    """`<tag>[-<setting><value>...]-s<seed>`: the name of a run's notebook and directory, e.g. `d2b6-s0`, `d2b6-lr2-col0.167-s0`,
-    `d12b1-lr1-ve0-s3` (no value embeddings), `d12b1-lr1-winL-s3` (all long windows)."""
-    return "-".join([tag, *(f"{SETTING_NAMES.get(k, k)}{_setting_value(v)}" for k, v in (settings or {}).items())]) + f"-s{seed}"
+    """`<tag>[-<setting><value>...]-s<seed>`: the name of a run's notebook and directory, e.g. `d2b6-s0`,
+    `d2b6-lr2-col0.167-s0`, `d12b1-lr1-ve0-s3` (no value embeddings), `d12b1-lr1-winL-s3` (all long windows)."""
+    return ("-".join([tag, *(f"{SETTING_NAMES.get(k, k)}{_setting_value(v)}" for k, v in (settings or {}).items())])
+            + f"-s{seed}")
 
 def recorded_run(run_dir: Path, args: dict) -> dict | None:
     "The summary.json of `run_dir` if it records a run with exactly `args` (any status), else None."
@@ -43,8 +45,8 @@ def recorded_run(run_dir: Path, args: dict) -> dict | None:
     return s if all(recorded.get(k) == v for k, v in args.items()) else None
 
 def run_finished(run_dir: Path, args: dict) -> bool:
-    """Whether `run_dir` holds a finished run trained with exactly `args`: complete or unstable (a result); a failed one is
-    retried, an interrupted one (SIGTERM/SIGINT: it saved a checkpoint) resumed."""
+    """Whether `run_dir` holds a finished run trained with exactly `args`: complete or unstable (a result); a failed one
+    is retried, an interrupted one (SIGTERM/SIGINT: it saved a checkpoint) resumed."""
     s = recorded_run(run_dir, args)
     return s is not None and s.get("status") not in ("failed", "interrupted")
 
@@ -52,29 +54,39 @@ def run_finished(run_dir: Path, args: dict) -> bool:
 def run_study(plan: list[tuple], out_dir: Path, root: Path, *, preset: str, tokens: int, eval_every: int, corpus: str,
               save_every: int = 25, extra: dict | None = None, settings: dict | None = None) -> dict[str, dict]:
     """Run every `(tag, seed)` or `(tag, seed, run_settings)` of `plan` through `root/nbs/train.ipynb` (papermill) into
-    `out_dir/<name>.ipynb` and the run directory `out_dir/<name>/` (`run_name`). Finished runs are skipped, half-finished ones
-    resume from their checkpoint. `settings` (all runs) and `run_settings` are train arguments that identify a run; `extra`
-    goes to the trainer unchanged. Every tag is checked before anything runs. Returns `{name: summary}`."""
+    `out_dir/<name>.ipynb` and the run directory `out_dir/<name>/` (`run_name`). Finished runs are skipped,
+    half-finished ones resume from their checkpoint. `settings` (all runs) and `run_settings` are train arguments that
+    identify a run; `extra` goes to the trainer unchanged. Every tag is checked before anything runs. Returns `{name:
+    summary}`."""
     import papermill as pm   # only the study notebooks need it (the `dev` extra)
     out_dir, root = Path(out_dir), Path(root)
-    runs = [(tag, seed, run_name(tag, seed, own), {**(settings or {}), **own}) for tag, seed, *rest in plan for own in [rest[0] if rest else {}]]
-    runs = [(tag, seed, name, own, study_args(tag, seed, preset, tokens, eval_every, corpus, **own)) for tag, seed, name, own in runs]
+    runs = [(tag, seed, run_name(tag, seed, own), {**(settings or {}), **own}) for tag, seed, *rest in plan
+            for own in [rest[0] if rest else {}]]
+    runs = [(tag, seed, name, own, study_args(tag, seed, preset, tokens, eval_every, corpus, **own))
+            for tag, seed, name, own in runs]
     out_dir.mkdir(parents=True, exist_ok=True)
     done = {}
     for tag, seed, name, own, args in runs:
         run_dir, notebook = out_dir / name, out_dir / f"{name}.ipynb"
-        if run_finished(run_dir, args): print(f"{name}: finished, skipped"); done[name] = recorded_run(run_dir, args); continue
-        if recorded_run(run_dir, args) is not None: (run_dir / "summary.json").unlink()   # a recorded failure, retried now
+        if run_finished(run_dir, args):
+            print(f"{name}: finished, skipped"); done[name] = recorded_run(run_dir, args); continue
+        # a recorded failure, retried now
+        if recorded_run(run_dir, args) is not None: (run_dir / "summary.json").unlink()
         t0, error = time.perf_counter(), None
         try:
-            pm.execute_notebook(os.path.relpath(root / "nbs" / "train.ipynb"), os.path.relpath(notebook), kernel_name="python3", cwd=str(root), progress_bar=False,
-                                parameters=dict({k: v for k, v in args.items() if k not in own}, run_dir=os.path.relpath(run_dir, root), resume=True,
-                                                overwrite=False, extra=dict(extra or {}, **own, save_every=save_every, progress=False)))
+            pm.execute_notebook(os.path.relpath(root / "nbs" / "train.ipynb"), os.path.relpath(notebook),
+                                kernel_name="python3", cwd=str(root), progress_bar=False,
+                                parameters=dict({k: v for k, v in args.items() if k not in own},
+                                                run_dir=os.path.relpath(run_dir, root), resume=True, overwrite=False,
+                                                extra=dict(extra or {}, **own, save_every=save_every, progress=False)))
         except Exception as e:   # one run's failure must not end the study
-            error = f"{e.ename}: {e.evalue}" if isinstance(e, pm.PapermillExecutionError) else f"{type(e).__name__}: {e}"
+            error = (f"{e.ename}: {e.evalue}" if isinstance(e, pm.PapermillExecutionError)
+                     else f"{type(e).__name__}: {e}")
         s = recorded_run(run_dir, args)
-        if s is None:            # the notebook raised before the trainer wrote a summary: record the failure for the ranking
-            s = dict(tag=tag, seed=seed, status="failed", reason=(error or "no summary.json written")[:1000], train_args=args, notebook=os.path.relpath(notebook, root))
+        # the notebook raised before the trainer wrote a summary: record the failure for the ranking
+        if s is None:
+            s = dict(tag=tag, seed=seed, status="failed", reason=(error or "no summary.json written")[:1000],
+                     train_args=args, notebook=os.path.relpath(notebook, root))
             write_json(run_dir / "summary.json", s)
         note = "" if s["status"] == "complete" else f" ({s.get('reason')}); recorded, going on"
         print(f"{name}: {s['status']} in {time.perf_counter() - t0:.0f}s{note}")
@@ -85,8 +97,9 @@ def run_study(plan: list[tuple], out_dir: Path, root: Path, *, preset: str, toke
 LR_GRID, LR_LIMITS = (0.5, 1.0, 2.0, 4.0), (1 / 16, 64.0)
 
 def lr_next(results: dict[tuple[float, float], float], branches: int, grid=LR_GRID, limits=LR_LIMITS) -> list[dict]:
-    """The runs of one config still needed by the protocol, as per-run settings (`lr_scale`, and `collect_lr_scale` for the
-    breadth-aware variant); [] when it is complete. `results`: `{(lr_scale, collect_lr_scale): final val bpb}` of the finished runs."""
+    """The runs of one config still needed by the protocol, as per-run settings (`lr_scale`, and `collect_lr_scale` for
+    the breadth-aware variant); [] when it is complete. `results`: `{(lr_scale, collect_lr_scale): final val bpb}` of
+    the finished runs."""
     todo = [m for m in grid if (m, 1.0) not in results]
     if todo: return [dict(lr_scale=m) for m in todo]
     shared = {m: bpb for (m, c), bpb in results.items() if c == 1.0}
@@ -97,16 +110,21 @@ def lr_next(results: dict[tuple[float, float], float], branches: int, grid=LR_GR
     return []
 
 def lr_choice(results: dict[tuple[float, float], float]) -> tuple[tuple[float, float], str]:
-    "((lr_scale, collect_lr_scale), why): the point with the lowest final val bpb, and how it compares with its neighbours."
+    """((lr_scale, collect_lr_scale), why): the point with the lowest final val bpb, and how it compares with its
+    neighbours."""
     (m, c), bpb = min(results.items(), key=lambda kv: (kv[1], kv[0]))
     shared = sorted((k, v) for (k, col), v in results.items() if col == 1.0)
     edge = " (at the edge of the grid run)" if m in (shared[0][0], shared[-1][0]) and c == 1.0 else ""
-    others = ", ".join(f"x{k:g}{'' if col == 1.0 else f' collect x{col:.3g}'} {v:.4f}" for (k, col), v in sorted(results.items()) if (k, col) != (m, c))
-    return (m, c), f"x{m:g}{'' if c == 1.0 else f' with the collect x{c:.3g}'}: val bpb {bpb:.4f}, lowest{edge}; others {others}"
+    others = ", ".join(f"x{k:g}{'' if col == 1.0 else f' collect x{col:.3g}'} {v:.4f}"
+                       for (k, col), v in sorted(results.items()) if (k, col) != (m, c))
+    return ((m, c), f"x{m:g}{'' if c == 1.0 else f' with the collect x{c:.3g}'}: val bpb {bpb:.4f}, lowest{edge}; "
+                    f"others {others}")
 
 def lr_settings(lr_scale: float, collect_lr_scale: float = 1.0) -> dict:
-    "The per-run settings of one LR point: `lr_scale`, plus `collect_lr_scale` only when it is not 1 (so run names stay short)."
-    return dict(lr_scale=float(lr_scale)) | ({} if collect_lr_scale == 1.0 else dict(collect_lr_scale=float(collect_lr_scale)))
+    """The per-run settings of one LR point: `lr_scale`, plus `collect_lr_scale` only when it is not 1 (so run names
+    stay short)."""
+    return dict(lr_scale=float(lr_scale)) | ({} if collect_lr_scale == 1.0
+                                             else dict(collect_lr_scale=float(collect_lr_scale)))
 
 def chosen_lr(choice: dict | None) -> dict | None:
     "The settings of a config's chosen LR from its `chosen.json` entry, or None while its protocol is not complete."
@@ -127,16 +145,19 @@ def lr_runs(sweep_dir: Path, tag: str, seed: int, ident: dict) -> dict[tuple[flo
     out = {}
     for f in sorted(Path(sweep_dir).glob(f"{tag}-*/summary.json")):
         s = recorded_run(f.parent, ident)
-        if s is not None and s.get("status") != "failed" and f.parent.name == run_name(tag, seed, lr_settings(*lr_point(s))):
+        if (s is not None and s.get("status") != "failed" and f.parent.name == run_name(tag, seed,
+                                                                                        lr_settings(*lr_point(s)))):
             out[lr_point(s)] = s
     return out
 
 # %% ../nbs/11_study.ipynb #f901a177
 def val_curve(run_dir: Path) -> list[dict]:
-    "The evaluations of one run from its metrics.jsonl: tokens, training seconds so far (the summed step `dt`), val bpb in and out of domain."
+    """The evaluations of one run from its metrics.jsonl: tokens, training seconds so far (the summed step `dt`), val
+    bpb in and out of domain."""
     rows, clock = [], 0.0
     for line in (Path(run_dir) / "metrics.jsonl").read_text().splitlines():
         r = json.loads(line)
         clock += r.get("dt", 0.0)
-        if "val_bpb" in r: rows.append(dict(tokens=r["tokens"], seconds=clock, val_bpb=r["val_bpb"], val_ood_bpb=r.get("val_ood_bpb")))
+        if "val_bpb" in r:
+            rows.append(dict(tokens=r["tokens"], seconds=clock, val_bpb=r["val_bpb"], val_ood_bpb=r.get("val_ood_bpb")))
     return rows

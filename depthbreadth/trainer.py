@@ -12,17 +12,19 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 from tqdm import tqdm
-from .runtime import (raise_compile_limit, init_distributed, sync, peak_flops, peak_memory_mb, versions, git_commit,
-                                  device_name, lock_dir, write_error, StopSignals)
+from .runtime import (raise_compile_limit, init_distributed, sync, peak_flops, peak_memory_mb, versions,
+                                  git_commit, device_name, lock_dir, write_error, StopSignals)
 from .corpus import CorpusError
 from .config import GPTConfig, ConfigError, run_tag
-from .args import TrainArgs, ArgsError, resolve, model_config, plan, build_optimizer, apply_schedule, cli_parser
+from .args import (TrainArgs, ArgsError, resolve, model_config, plan, build_optimizer, apply_schedule,
+                               cli_parser)
 from .model import GPT, build_model
 from .attention import backend_status, backend_line
 from .optim import MuonAdamW, optimizer_groups
 from .data import Data, TokenLoader, get_data, evaluate_bpb_parts
-from .checkpoint import (CheckpointError, CheckpointDamaged, save_checkpoint, load_checkpoint, load_meta, checkpoint_steps,
-                                     set_rng_states, write_json, strict_dumps, clean_temporaries, nonfinite_tensors,
+from .checkpoint import (CheckpointError, CheckpointDamaged, save_checkpoint, load_checkpoint, load_meta,
+                                     checkpoint_steps, set_rng_states, write_json, strict_dumps, clean_temporaries,
+                                     nonfinite_tensors,
                                      prune_checkpoints)
 
 # %% auto #0
@@ -37,15 +39,18 @@ def compile_model(model: torch.nn.Module) -> torch.nn.Module:
     "`model` compiled as training runs it: one whole graph (`fullgraph`: a graph break is an error), static shapes."
     raise_compile_limit(COMPILE_GRAPHS)
     on_cpu = next(model.parameters()).device.type == "cpu"
-    # CPU: inductor's vectorised tanh (the logit softcap over N*T x V logits) is its slowest elementwise op; through exp it is
-    # ~25% cheaper (off by default for a relative-precision issue near 0, pytorch#148241; here ~1e-6 on logits of scale 15)
-    return torch.compile(model, dynamic=False, fullgraph=True, options={"cpp.use_decompose_tanh": True} if on_cpu else None)
+    # CPU: inductor's vectorised tanh (the logit softcap over N*T x V logits) is its slowest elementwise op; through exp
+    # it is ~25% cheaper (off by default for a relative-precision issue near 0, pytorch#148241; here ~1e-6 on logits of
+    # scale 15)
+    return torch.compile(model, dynamic=False, fullgraph=True,
+                         options={"cpp.use_decompose_tanh": True} if on_cpu else None)
 
 def keep_large_buffers() -> bool:
-    """glibc gives every allocation >= 32 MB (its largest mmap threshold) a fresh mmap and unmaps it on free, so each logits-sized
-    buffer (N*T x V fp32 = 64 MB at the cpu preset) is page-faulted and zeroed again at every micro-batch: 0.3-1.3 M faults,
-    ~1.6 us each, per cpu-preset step. Serve large buffers from the heap and keep them. Linux/glibc only; True if applied.
-    A glibc malloc setting in the environment (`MALLOC_*_`, e.g. the benchmark's peak-memory processes) wins: nothing is changed."""
+    """glibc gives every allocation >= 32 MB (its largest mmap threshold) a fresh mmap and unmaps it on free, so each
+    logits-sized buffer (N*T x V fp32 = 64 MB at the cpu preset) is page-faulted and zeroed again at every micro-batch:
+    0.3-1.3 M faults, ~1.6 us each, per cpu-preset step. Serve large buffers from the heap and keep them. Linux/glibc
+    only; True if applied. A glibc malloc setting in the environment (`MALLOC_*_`, e.g. the benchmark's peak-memory
+    processes) wins: nothing is changed."""
     import ctypes, ctypes.util
     if sys.platform != "linux" or any(k.startswith("MALLOC_") for k in os.environ): return False
     try: libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
@@ -55,16 +60,21 @@ def keep_large_buffers() -> bool:
     except AttributeError: return False   # not glibc
 
 def all_finite(tensors, *extra: torch.Tensor) -> torch.Tensor:
-    "0-d bool tensor, left on the device: every tensor (and `extra`) is finite. One foreach norm pass, no per-tensor bool copy."
+    """0-d bool tensor, left on the device: every tensor (and `extra`) is finite. One foreach norm pass, no per-tensor
+    bool copy."""
     return torch.isfinite(torch.stack([*torch._foreach_norm(list(tensors)), *(e.float() for e in extra)]).sum())
 
 def configure_process(a: TrainArgs, device: str) -> None:
-    "Process-wide settings of a run on `device` (the trainer and the benchmark both call this): TF32 matmuls on CUDA; on CPU large buffers kept, and deterministic kernels when compiling."
+    """Process-wide settings of a run on `device` (the trainer and the benchmark both call this): TF32 matmuls on CUDA;
+    on CPU large buffers kept, and deterministic kernels when compiling."""
     if device.startswith("cuda"): torch.set_float32_matmul_precision("high"); return
     keep_large_buffers()
-    if a.compile:   # inductor's embedding backward is an atomic-add loop: with 2+ threads the wte/value-embedding grads vary
-        torch.use_deterministic_algorithms(True, warn_only=True)   # run to run; deterministic mode falls back to aten index_put_
-        torch.utils.deterministic.fill_uninitialized_memory = False  # (measured cost x1.004 [0.93,1.05]); no NaN-filled torch.empty
+    # inductor's embedding backward is an atomic-add loop: with 2+ threads the wte/value-embedding grads vary run to
+    # run; deterministic mode falls back to aten index_put_ (measured cost x1.004 [0.93,1.05]); no NaN-filled
+    # torch.empty
+    if a.compile:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.utils.deterministic.fill_uninitialized_memory = False
 
 
 # %% ../nbs/08_trainer.ipynb #89abcc1e
@@ -79,22 +89,28 @@ class RunResult:
 
 def _prepare_run_dir(run_dir: Path, a: TrainArgs) -> list[Path]:
     "Make `run_dir` ready for this run; returns the stale temporary files it removed."
-    has_run = (run_dir / "metrics.jsonl").exists() or (run_dir / "summary.json").exists() or checkpoint_steps(run_dir / "ckpt")
+    has_run = ((run_dir / "metrics.jsonl").exists() or (run_dir / "summary.json").exists()
+               or checkpoint_steps(run_dir / "ckpt"))
     if has_run and not a.resume:
         if not a.overwrite:
-            raise FileExistsError(f"run directory {run_dir} already holds a run; pass resume=True to continue it or overwrite=True to start over")
+            raise FileExistsError(f"run directory {run_dir} already holds a run; pass resume=True to continue it or "
+                                  f"overwrite=True to start over")
         for name in ("metrics.jsonl", "summary.json", "unstable.json"): (run_dir / name).unlink(missing_ok=True)
         if (run_dir / "ckpt").exists():
             for f in (run_dir / "ckpt").iterdir(): f.unlink()
-    if has_run and a.resume and not a.overwrite and not checkpoint_steps(run_dir / "ckpt") and (run_dir / "summary.json").exists() \
-            and json.loads((run_dir / "summary.json").read_text()).get("status") == "complete":   # e.g. committed evidence (checkpoints are not in git)
-        raise FileExistsError(f"run directory {run_dir} holds a complete run but no checkpoint to resume from; resuming would retrain it "
+    # e.g. committed evidence (checkpoints are not in git)
+    if has_run and a.resume and not a.overwrite and not checkpoint_steps(run_dir / "ckpt") \
+            and (run_dir / "summary.json").exists() \
+            and json.loads((run_dir / "summary.json").read_text()).get("status") == "complete":
+        raise FileExistsError(f"run directory {run_dir} holds a complete run but no checkpoint to resume from; "
+                              f"resuming would retrain it "
                               "from step 0 over its results: pass overwrite=True to do that, or choose another run_dir")
     run_dir.mkdir(parents=True, exist_ok=True)
     return clean_temporaries(run_dir) + clean_temporaries(run_dir / "ckpt")
 
 def _write_text(path: Path, text: str, mode: str = "w") -> None:
-    "Write (mode 'w') or append (mode 'a') `text`; a fault is one `WriteError` naming the path, the bytes needed and free."
+    """Write (mode 'w') or append (mode 'a') `text`; a fault is one `WriteError` naming the path, the bytes needed and
+    free."""
     try:
         with open(path, mode) as f: f.write(text)
     except OSError as e: raise write_error(path, e, len(text.encode())) from e
@@ -107,7 +123,8 @@ def _read_metrics(path: Path, upto_step: int | None = None, log=print) -> list[d
     for i, line in enumerate(lines):
         try: rows.append(json.loads(line))
         except json.JSONDecodeError:
-            if i < len(lines) - 1: raise ValueError(f"{path} line {i + 1} is damaged (not JSON): {line[:80]!r}") from None
+            if i < len(lines) - 1:
+                raise ValueError(f"{path} line {i + 1} is damaged (not JSON): {line[:80]!r}") from None
             log(f"{path}: dropped its torn last line ({len(line)} characters, a write cut off by a kill)")
     if upto_step is None: return rows
     # train rows carry the step count after their update; evaluations at the resume step are redone by the resumed run
@@ -116,7 +133,8 @@ def _read_metrics(path: Path, upto_step: int | None = None, log=print) -> list[d
 # %% ../nbs/08_trainer.ipynb #03365180
 @dataclass
 class RunState:
-    "One training run while it runs: its arguments and plan, its place among the ranks, what it trains, what it has measured."
+    """One training run while it runs: its arguments and plan, its place among the ranks, what it trains, what it has
+    measured."""
     a: TrainArgs
     plan: dict                        # `plan(a, config, world)`
     config: GPTConfig
@@ -134,9 +152,12 @@ class RunState:
     peak: float = float("nan")        # FLOP/s that MFU is measured against
     peak_source: str = ""
     start: int = 0                    # the step this process started (or resumed) at
-    loop: dict = field(default_factory=lambda: dict(smooth_loss=0.0, min_val_bpb=float("inf"), train_time=0.0, resumes=[], first_steps=[],
-                                                    loader_time=0.0, eval_time=0.0, checkpoint_time=0.0, log_time=0.0))  # checkpointed
-    warm: bool = False                # this process has made a step (its first step compiles and warms up, and is not timed)
+    # checkpointed
+    loop: dict = field(default_factory=lambda: dict(smooth_loss=0.0, min_val_bpb=float("inf"), train_time=0.0,
+                                                    resumes=[], first_steps=[],
+                                                    loader_time=0.0, eval_time=0.0, checkpoint_time=0.0, log_time=0.0))
+    # this process has made a step (its first step compiles and warms up, and is not timed)
+    warm: bool = False
     metrics: list = field(default_factory=list)
     status: str = "complete"          # complete | stopped | unstable | interrupted
     reason: str | None = None
@@ -147,19 +168,22 @@ class RunState:
 def _log(rank, msg):
     if rank == 0: tqdm.write(msg) if sys.stdout.isatty() else print(msg, flush=True)
 
-RESUME_FREE_FIELDS = ("run_dir", "resume", "overwrite", "resume_changed", "save_every", "stop_after", "eval_every", "log_every",
-                      "progress", "device", "compile", "preset", "allow_param_mismatch",
+RESUME_FREE_FIELDS = ("run_dir", "resume", "overwrite", "resume_changed", "save_every", "stop_after", "eval_every",
+                      "log_every", "progress", "device", "compile", "preset", "allow_param_mismatch",
                       "keep_checkpoints")  # a resume may change these without saying so
 
-# fields added since the first checkpoints: the value that trains as a checkpoint without the field did (a string: none does)
-LEGACY_FIELDS = dict(trunk_lr_scale=1.0, split_lr_scale=1.0, embedding_lr_scale=1.0, value_embed_lr_scale=1.0, head_lr_scale=1.0,
-                     scalar_lr_scale=1.0, decoupled_weight_decay=False, schedule_horizon=None,
+# fields added since the first checkpoints: the value that trains as a checkpoint without the field did (a string: none
+# does)
+LEGACY_FIELDS = dict(trunk_lr_scale=1.0, split_lr_scale=1.0, embedding_lr_scale=1.0, value_embed_lr_scale=1.0,
+                     head_lr_scale=1.0, scalar_lr_scale=1.0, decoupled_weight_decay=False, schedule_horizon=None,
                      momentum_warmup_ratio="a fixed 400-step ramp", value_embed_rule="reference")
-REMOVED_FIELDS = dict(batched_optimizer="muon", adamw_matrix_lr=0.002, split_collect_blocks="branch")  # the value the code keeps
+# the value the code keeps
+REMOVED_FIELDS = dict(batched_optimizer="muon", adamw_matrix_lr=0.002, split_collect_blocks="branch")
 
 def changed_settings(saved: dict, a: TrainArgs) -> dict:
-    """Fields outside `RESUME_FREE_FIELDS` whose value in `a` differs from a checkpoint's saved `train_args`: name -> (saved, now).
-    A field the checkpoint predates counts as its `LEGACY_FIELDS` value; a removed field saved at another value, as changed."""
+    """Fields outside `RESUME_FREE_FIELDS` whose value in `a` differs from a checkpoint's saved `train_args`: name ->
+    (saved, now). A field the checkpoint predates counts as its `LEGACY_FIELDS` value; a removed field saved at another
+    value, as changed."""
     now = asdict(a)
     changed = {k: (saved[k], v) for k, v in now.items() if k not in RESUME_FREE_FIELDS and k in saved and saved[k] != v}
     if saved:
@@ -168,17 +192,22 @@ def changed_settings(saved: dict, a: TrainArgs) -> dict:
     return changed
 
 def _check_settings(run: RunState, meta: dict) -> dict:
-    "The trajectory changes this resume makes, all of them named in `resume_changed`; one `ArgsError` listing the others."
-    changed = changed_settings(meta.get("train_args") or {}, run.a)   # checkpoints without train_args: nothing to compare
+    """The trajectory changes this resume makes, all of them named in `resume_changed`; one `ArgsError` listing the
+    others."""
+    # checkpoints without train_args: nothing to compare
+    changed = changed_settings(meta.get("train_args") or {}, run.a)
     allowed = set(run.a.resume_changed.split(","))
     if refused := {k: v for k, v in changed.items() if k not in allowed}:
-        raise ArgsError(f"resuming {run.run_dir} at step {meta['step']} would change how the run trains (checkpoint -> now): "
+        raise ArgsError(f"resuming {run.run_dir} at step {meta['step']} would change how the run trains "
+                        f"(checkpoint -> now): "
                         + "; ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in refused.items())
-                        + f". Start a new run_dir, or continue anyway with resume_changed='{','.join(refused)}' (--resume-changed).")
+                        + f". Start a new run_dir, or continue anyway with resume_changed='{','.join(refused)}' "
+                          f"(--resume-changed).")
     return changed
 
 def _load_intact(run: RunState) -> tuple[dict | None, dict, list[tuple[int, str]]]:
-    "Load the newest checkpoint that every rank reads intact: (its meta or None, the allowed changes, [(damaged step, why)])."
+    """Load the newest checkpoint that every rank reads intact: (its meta or None, the allowed changes, [(damaged step,
+    why)])."""
     ckpt, damaged = run.run_dir / "ckpt", []
     for step in reversed(checkpoint_steps(ckpt)):
         meta, why = None, None
@@ -186,7 +215,8 @@ def _load_intact(run: RunState) -> tuple[dict | None, dict, list[tuple[int, str]
             changed = _check_settings(run, load_meta(ckpt, step))    # refuses changed settings before loading anything
             settings = [{k: v for k, v in g.items() if k != "params"} for g in run.opt.param_groups]
             meta = load_checkpoint(ckpt, run.model, run.opt, step=step, rank=run.rank, world_size=run.world)
-            for g, s in zip(run.opt.param_groups, settings): g.update(s)   # torch restores the saved LRs: keep this run's
+            # torch restores the saved LRs: keep this run's
+            for g, s in zip(run.opt.param_groups, settings): g.update(s)
         except CheckpointDamaged as e: why = str(e)
         if run.world > 1:                                             # every rank resumes from the same step
             ok = torch.tensor(float(why is None), device=run.device); dist.all_reduce(ok, op=dist.ReduceOp.MIN)
@@ -196,30 +226,36 @@ def _load_intact(run: RunState) -> tuple[dict | None, dict, list[tuple[int, str]
     return None, {}, damaged
 
 def _resume(run: RunState) -> None:
-    """With `resume`, continue from the newest intact checkpoint (damaged ones are skipped and kept); keep the metrics rows
-    up to the step the run starts at; the finished record of a previous attempt goes into this run's `resumes`."""
+    """With `resume`, continue from the newest intact checkpoint (damaged ones are skipped and kept); keep the metrics
+    rows up to the step the run starts at; the finished record of a previous attempt goes into this run's `resumes`."""
     if run.a.resume and checkpoint_steps(run.run_dir / "ckpt"):
         meta, changed, damaged = _load_intact(run)
         if meta is None:
-            raise CheckpointError(f"no intact checkpoint in {run.run_dir / 'ckpt'} to resume from (the files are left in place; "
-                                  f"start over with overwrite=True): " + "; ".join(f"step {s}: {why}" for s, why in damaged))
+            raise CheckpointError(f"no intact checkpoint in {run.run_dir / 'ckpt'} to resume from (the files are "
+                                  f"left in place; start over with overwrite=True): "
+                                  + "; ".join(f"step {s}: {why}" for s, why in damaged))
         run.loader.load_state_dict(meta["loader"]); set_rng_states(meta["rng"])
         run.start = meta["step"]
-        run.loop = {**run.loop, **{k: v for k, v in meta["loop_state"].items() if v is not None}}   # null: inf before any evaluation
-        prior = {n: json.loads(f.read_text()) for n in ("summary.json", "unstable.json") if (f := run.run_dir / n).exists()}
+        # null: inf before any evaluation
+        run.loop = {**run.loop, **{k: v for k, v in meta["loop_state"].items() if v is not None}}
+        prior = {n: json.loads(f.read_text()) for n in ("summary.json", "unstable.json")
+                 if (f := run.run_dir / n).exists()}
         before = prior.get("summary.json")   # the attempt this resume replaces, if it finished (complete or unstable)
         run.loop["resumes"] = run.loop.get("resumes", []) + [dict(
             step=run.start, changed={k: list(v) for k, v in changed.items()}, skipped_damaged=[s for s, _ in damaged],
             previous=before and dict(status=before.get("status"), reason=before.get("reason"),
-                                     other_args={k: old for k, (old, _) in changed_settings(before.get("train_args") or {}, run.a).items()}),
+                                     other_args={k: old for k, (old,
+                                             _) in changed_settings(before.get("train_args") or {}, run.a).items()}),
             previous_unstable=prior.get("unstable.json"))]
         _log(run.rank, f"resumed {run.run_dir} at step {run.start}" + (f", changing {changed}" if changed else "")
-                       + "".join(f"; checkpoint step {s} is damaged and was skipped, its files kept ({why})" for s, why in damaged))
+                       + "".join(f"; checkpoint step {s} is damaged and was skipped, its files kept ({why})"
+                                 for s, why in damaged))
     elif run.a.resume:
         orphans = sorted(p.name for p in (run.run_dir / "ckpt").glob("*.pt"))
         found = (f"{len(orphans)} checkpoint files without their metadata, e.g. {orphans[0]}, left by a killed save"
                  if orphans else "none was written")
-        _log(run.rank, f"resume: no complete checkpoint in {run.run_dir / 'ckpt'} ({found}): training starts from step 0")
+        _log(run.rank, f"resume: no complete checkpoint in {run.run_dir / 'ckpt'} ({found}): training "
+                       f"starts from step 0")
     if run.rank == 0 and run.a.resume:   # the run is unfinished again until it writes its own summary
         for name in ("summary.json", "unstable.json"): (run.run_dir / name).unlink(missing_ok=True)
     run.metrics = _read_metrics(run.run_dir / "metrics.jsonl", run.start, log=lambda m: _log(run.rank, m))
@@ -258,8 +294,9 @@ def start_run(a: TrainArgs) -> RunState:
         if lock is not None: lock.close()
         raise
     counts = model.num_scaling_params()
-    _log(rank, f"{tag}: {counts['total']:,} params ({counts['transformer_matrices']:,} trunk), {p['steps']} steps x {a.total_batch_size:,} tokens, "
-               f"grad_accum {p['grad_accum']}, world {world}, {run.flops_per_token:.3e} FLOPs/token")
+    _log(rank, f"{tag}: {counts['total']:,} params ({counts['transformer_matrices']:,} trunk), {p['steps']} steps x "
+               f"{a.total_batch_size:,} tokens, grad_accum {p['grad_accum']}, world {world}, "
+               f"{run.flops_per_token:.3e} FLOPs/token")
     return run
 
 # %% ../nbs/08_trainer.ipynb #bd04898e
@@ -268,7 +305,8 @@ def params_finite(model: torch.nn.Module) -> torch.Tensor:
     with torch.no_grad(): return all_finite(model.parameters())
 
 def _forward_backward(run: RunState) -> tuple[torch.Tensor, bool]:
-    "Accumulate one global batch's gradient: (summed micro-batch losses, averaged over ranks; all losses and gradients finite?)."
+    """Accumulate one global batch's gradient: (summed micro-batch losses, averaged over ranks; all losses and gradients
+    finite?)."""
     loss_sum = torch.zeros((), device=run.device)
     for _ in range(run.plan["grad_accum"]):
         x, y = next(run.loader)
@@ -282,26 +320,34 @@ def _forward_backward(run: RunState) -> tuple[torch.Tensor, bool]:
     return loss_sum, bool(finite.item())
 
 def _mark_unstable(run: RunState, step: int, reason: str, record: dict) -> None:
-    "Stop the run as unstable: `unstable.json` (strict JSON) holds the step, the reason, `record` and the last checkpoint."
+    """Stop the run as unstable: `unstable.json` (strict JSON) holds the step, the reason, `record` and the last
+    checkpoint."""
     run.status, run.reason = "unstable", reason
     last = checkpoint_steps(run.run_dir / "ckpt")
-    if run.rank == 0: write_json(run.run_dir / "unstable.json", dict(step=step, reason=reason, **record, last_checkpoint=last[-1] if last else None))
-    _log(run.rank, f"UNSTABLE: {reason}; stopping. " + (f"Its last checkpoint (step {last[-1]}) is finite: resume=True with a smaller learning "
-                   f"rate and resume_changed='matrix_lr' continues from it." if last else "No checkpoint was written before it."))
+    if run.rank == 0:
+        write_json(run.run_dir / "unstable.json", dict(step=step, reason=reason, **record,
+                                                       last_checkpoint=last[-1] if last else None))
+    _log(run.rank, f"UNSTABLE: {reason}; stopping. "
+                   + (f"Its last checkpoint (step {last[-1]}) is finite: resume=True with a smaller learning "
+                      f"rate and resume_changed='matrix_lr' continues from it." if last
+                      else "No checkpoint was written before it."))
 
 def train_step(run: RunState, step: int) -> dict | None:
-    "The update from `step` to `step + 1` and its metrics row; None if the run turned unstable (no row, nothing updated after)."
+    """The update from `step` to `step + 1` and its metrics row; None if the run turned unstable (no row, nothing
+    updated after)."""
     a, p = run.a, run.plan
     sync(run.device)
     t0, loader_s = time.perf_counter(), getattr(run.loader, "seconds", 0.0)   # `TokenLoader.seconds`: its time so far
     loss_sum, finite = _forward_backward(run)
     if not finite:
         bad = [n for n, q in run.model.named_parameters() if q.grad is not None and not torch.isfinite(q.grad).all()]
-        return _mark_unstable(run, step, f"non-finite loss or gradient at step {step}", dict(loss=loss_sum.item() / p["grad_accum"], nonfinite_grads=bad))
+        return _mark_unstable(run, step, f"non-finite loss or gradient at step {step}",
+                              dict(loss=loss_sum.item() / p["grad_accum"], nonfinite_grads=bad))
     schedule = apply_schedule(run.opt, step, a, p)               # lrm, lr, momentum, muon_wd: logged as set
     run.opt.step()
     run.model.zero_grad(set_to_none=True)
-    loss_total, params_ok = torch.stack([loss_sum, params_finite(run.model).to(loss_sum.dtype)]).tolist()   # one host transfer for both
+    # one host transfer for both
+    loss_total, params_ok = torch.stack([loss_sum, params_finite(run.model).to(loss_sum.dtype)]).tolist()
     train_loss = loss_total / p["grad_accum"]
     if not params_ok:
         return _mark_unstable(run, step, f"non-finite parameters after the update of step {step}",
@@ -316,18 +362,21 @@ def train_step(run: RunState, step: int) -> dict | None:
     tok_s = a.total_batch_size / dt
     return dict(step=step + 1, tokens=(step + 1) * a.total_batch_size, loss=train_loss,
                 smooth_loss=run.loop["smooth_loss"] / (1 - 0.9 ** (step + 1)), **schedule,
-                dt=dt, tok_per_sec=tok_s, mfu=100 * run.flops_per_token * tok_s / (run.peak * run.world), peak_mem_mb=peak_memory_mb(run.device))
+                dt=dt, tok_per_sec=tok_s, mfu=100 * run.flops_per_token * tok_s / (run.peak * run.world),
+                peak_mem_mb=peak_memory_mb(run.device))
 
 # %% ../nbs/08_trainer.ipynb #69c92367
 def evaluate_run(run: RunState, step: int, by_half: bool = False) -> dict:
-    """The evaluation row at `step`: bits per byte on each fixed validation window set (`val`, `val_ood`), by the uncompiled
-    model; `by_half`: also of the first and the second half of the window's positions (`val_bpb_by_half`, ...), from the same pass."""
+    """The evaluation row at `step`: bits per byte on each fixed validation window set (`val`, `val_ood`), by the
+    uncompiled model; `by_half`: also of the first and the second half of the window's positions (`val_bpb_by_half`,
+    ...), from the same pass."""
     run.model.eval()
     row = dict(step=step, tokens=step * run.a.total_batch_size)
     for split, key in (("val", "val_bpb"), ("val_ood", "val_ood_bpb")):
         if split in run.data.val_windows:
-            row[key], halves = evaluate_bpb_parts(run.model, run.data.val_windows[split], run.data.token_bytes, buckets=2 if by_half else 1,
-                                                  batch_size=run.a.device_batch_size, device=run.device)
+            row[key], halves = evaluate_bpb_parts(run.model, run.data.val_windows[split], run.data.token_bytes,
+                                                  buckets=2 if by_half else 1, batch_size=run.a.device_batch_size,
+                                                  device=run.device)
             if by_half: row[f"{key}_by_half"] = halves
     run.model.train()
     run.loop["min_val_bpb"] = min(run.loop["min_val_bpb"], row.get("val_bpb", float("inf")))
@@ -341,13 +390,15 @@ def _checkpoint(run: RunState, step: int) -> None:
     "Save the checkpoint of `step` (unless it is the one this run resumed from); keep the newest `keep_checkpoints`."
     ckpt = run.run_dir / "ckpt"
     if step == run.start and step in checkpoint_steps(ckpt): return   # the state it holds is the state the run has
-    save_checkpoint(ckpt, step, run.model, run.opt, run.loader.state_dict(), dict(loop_state=run.loop, train_args=asdict(run.a)),
-                    rank=run.rank, world_size=run.world, barrier=dist.barrier if run.world > 1 else None)
+    save_checkpoint(ckpt, step, run.model, run.opt, run.loader.state_dict(),
+                    dict(loop_state=run.loop, train_args=asdict(run.a)), rank=run.rank, world_size=run.world,
+                    barrier=dist.barrier if run.world > 1 else None)
     if run.rank == 0: prune_checkpoints(ckpt, run.a.keep_checkpoints)   # after a verified save: never the only one
 
 # %% ../nbs/08_trainer.ipynb #51d4de9f
 def _portable(path) -> str:
-    "`path` relative to the working directory when it lies inside it (as the studies and run.sh run: from the repository)."
+    """`path` relative to the working directory when it lies inside it (as the studies and run.sh run: from the
+    repository)."""
     rel = os.path.relpath(Path(path).resolve(), Path.cwd().resolve())
     return str(path) if rel.startswith("..") else rel
 
@@ -355,7 +406,8 @@ def summarize(run: RunState, wall_time: float) -> dict:
     "The run's `summary.json` record."
     steps = [r for r in run.metrics if "loss" in r]
     evals = [r for r in run.metrics if "val_bpb" in r]
-    firsts = {1} | {s + 1 for s, _ in run.loop["first_steps"]}        # rows of each process's first step (compilation, warm-up)
+    # rows of each process's first step (compilation, warm-up)
+    firsts = {1} | {s + 1 for s, _ in run.loop["first_steps"]}
     timed = [r for r in steps if r["step"] not in firsts]
     tps = sorted(r["tok_per_sec"] for r in timed) or [float("nan")]
     mfus = sorted(r["mfu"] for r in timed) or [float("nan")]
@@ -363,27 +415,35 @@ def summarize(run: RunState, wall_time: float) -> dict:
     train_s = run.loop["train_time"]
     spent = dict(compile=sum(max(0.0, dt - step_s) for _, dt in run.loop["first_steps"]),
                  **{k: run.loop[f"{k}_time"] for k in ("loader", "eval", "checkpoint", "log")})
-    train_args = dict(asdict(run.a), run_dir=_portable(run.run_dir))   # committed summaries hold no machine's absolute path
-    return dict(tag=run.tag, status=run.status, reason=run.reason, config=run.config.to_dict(), train_args=train_args, plan=run.plan,
-                group_lrs={g["name"]: g["initial_lr"] for g in run.opt.param_groups},
-                world_size=run.world, params=run.model.num_scaling_params(), trunk_matrix_params=run.model.trunk_matrix_params(),
+    # committed summaries hold no machine's absolute path
+    train_args = dict(asdict(run.a), run_dir=_portable(run.run_dir))
+    return dict(tag=run.tag, status=run.status, reason=run.reason, config=run.config.to_dict(), train_args=train_args,
+                plan=run.plan, group_lrs={g["name"]: g["initial_lr"] for g in run.opt.param_groups},
+                world_size=run.world, params=run.model.num_scaling_params(),
+                trunk_matrix_params=run.model.trunk_matrix_params(),
                 flops_per_token=run.flops_per_token, attention=backend_status(),
                 steps_done=steps[-1]["step"] if steps else 0, tokens_done=steps[-1]["tokens"] if steps else 0,
-                initial_val_bpb=evals[0]["val_bpb"] if evals else None, final_val_bpb=evals[-1]["val_bpb"] if evals else None,
+                initial_val_bpb=evals[0]["val_bpb"] if evals else None,
+                final_val_bpb=evals[-1]["val_bpb"] if evals else None,
                 final_val_ood_bpb=evals[-1].get("val_ood_bpb") if evals else None, min_val_bpb=run.loop["min_val_bpb"],
                 final_val_bpb_by_half=evals[-1].get("val_bpb_by_half") if evals else None,
                 final_val_ood_bpb_by_half=evals[-1].get("val_ood_bpb_by_half") if evals else None,
                 final_train_loss=steps[-1]["loss"] if steps else None,
-                early_smooth_loss=steps[max(0, len(steps) // 10 - 1)]["smooth_loss"] if steps else None,   # for the divergence check
-                final_smooth_loss=steps[-1]["smooth_loss"] if steps else None, tok_per_sec_median=tps[len(tps) // 2], mfu_median=mfus[len(mfus) // 2],
-                peak_flops=run.peak, peak_flops_source=run.peak_source, peak_mem_mb=max((r["peak_mem_mb"] for r in steps), default=None),
+                # for the divergence check
+                early_smooth_loss=steps[max(0, len(steps) // 10 - 1)]["smooth_loss"] if steps else None,
+                final_smooth_loss=steps[-1]["smooth_loss"] if steps else None, tok_per_sec_median=tps[len(tps) // 2],
+                mfu_median=mfus[len(mfus) // 2],
+                peak_flops=run.peak, peak_flops_source=run.peak_source,
+                peak_mem_mb=max((r["peak_mem_mb"] for r in steps), default=None),
                 loader_tok_per_sec=run.loader.tokens_per_sec, train_time_s=train_s, wall_time_s=wall_time,
                 first_step_s=[dt for _, dt in run.loop["first_steps"]], **{f"{k}_time_s": v for k, v in spent.items()},
                 overhead_pct={k: 100 * v / train_s if train_s > 0 else None for k, v in spent.items()},
-                resumes=run.loop.get("resumes", []), git_commit=git_commit(), versions=versions(), device=device_name(run.a.device))
+                resumes=run.loop.get("resumes", []), git_commit=git_commit(), versions=versions(),
+                device=device_name(run.a.device))
 
 # %% ../nbs/08_trainer.ipynb #e2db23a1
-def _evaluates(a: TrainArgs, step: int, steps: int) -> bool: return step == steps or (a.eval_every > 0 and step % a.eval_every == 0)
+def _evaluates(a: TrainArgs, step: int, steps: int) -> bool:
+    return step == steps or (a.eval_every > 0 and step % a.eval_every == 0)
 
 def _clock(seconds: float) -> str: return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
 
@@ -418,18 +478,21 @@ def _signalled(run: RunState, stop: StopSignals) -> int | None:
 def _loop(run: RunState, stop: StopSignals, t_run: float) -> None:
     "Evaluate, checkpoint and step until the last step, `stop_after`, an instability or a signal."
     a, steps, step = run.a, run.plan["steps"], run.start
-    bar = tqdm(total=steps, initial=run.start, desc=run.tag, disable=run.rank != 0 or not (a.progress and sys.stderr.isatty()), mininterval=5)
+    bar = tqdm(total=steps, initial=run.start, desc=run.tag,
+               disable=run.rank != 0 or not (a.progress and sys.stderr.isatty()), mininterval=5)
     while True:
         if signum := _signalled(run, stop):   # between two steps: save the last one and stop
             with _clocked(run, "checkpoint_time"): _checkpoint(run, step)
             name = signal.Signals(signum).name
             run.status, run.reason, run.signal = "interrupted", f"{name} at step {step}", signum
-            _log(run.rank, f"{name}: stopped at step {step} with a checkpoint; resume=True (--resume) continues the run exactly")
+            _log(run.rank, f"{name}: stopped at step {step} with a checkpoint; resume=True (--resume) continues "
+                           f"the run exactly")
             break
         last, stop_here = step == steps, a.stop_after is not None and step == a.stop_after
         if _evaluates(a, step, steps):
             with _clocked(run, "eval_time"): row = evaluate_run(run, step, by_half=last)
-            with _clocked(run, "log_time"): _emit(run, row); _log(run.rank, _progress_line(run, step, time.perf_counter() - t_run, row))
+            with _clocked(run, "log_time"):
+                _emit(run, row); _log(run.rank, _progress_line(run, step, time.perf_counter() - t_run, row))
             if not all(math.isfinite(v) for k, v in row.items() if k.endswith("_bpb")):
                 _mark_unstable(run, step, f"non-finite validation bpb at step {step}", dict(evaluation=row)); break
         if last or (a.save_every > 0 and step > run.start and step % a.save_every == 0) or stop_here:
@@ -442,7 +505,8 @@ def _loop(run: RunState, stop: StopSignals, t_run: float) -> None:
         with _clocked(run, "log_time"):
             _emit(run, row)
             bar.update(1); bar.set_postfix(loss=f"{row['loss']:.3f}", tok_s=f"{row['tok_per_sec']:,.0f}", refresh=False)
-            if a.log_every > 0 and step % a.log_every == 0 and not _evaluates(a, step, steps):   # else the evaluation's line says it
+            # else the evaluation's line says it
+            if a.log_every > 0 and step % a.log_every == 0 and not _evaluates(a, step, steps):
                 _log(run.rank, _progress_line(run, step, time.perf_counter() - t_run))
     bar.close()
 
@@ -451,7 +515,8 @@ def train(args: TrainArgs | None = None, **kwargs) -> RunResult:
     ends it after the current step with a checkpoint and status `interrupted`; a second one at once."""
     names = [f.name for f in dataclasses.fields(TrainArgs)]
     if unknown := [k for k in kwargs if k not in names]:
-        raise ArgsError("unknown train arguments: " + ", ".join(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(k, names, 1)) else "")
+        raise ArgsError("unknown train arguments: " + ", ".join(f"{k!r}"
+                + (f" (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(k, names, 1)) else "")
                                                              for k in unknown))
     run = start_run(resolve(dataclasses.replace(args or TrainArgs(), **kwargs)))
     try:
@@ -466,7 +531,8 @@ def train(args: TrainArgs | None = None, **kwargs) -> RunResult:
 # %% ../nbs/08_trainer.ipynb #fl000007
 def branch_run(source: str | Path, step: int, run_dir: str | Path) -> Path:
     """A new run directory `run_dir` holding `source`'s checkpoint at `step` and its metrics rows up to `step`: resumed
-    with another `num_iterations` (named in `resume_changed`), it is the decay of a budget branched from a stable phase."""
+    with another `num_iterations` (named in `resume_changed`), it is the decay of a budget branched from a stable
+    phase."""
     src, dst = Path(source), Path(run_dir)
     if step not in (have := checkpoint_steps(src / "ckpt")):
         raise CheckpointError(f"{src / 'ckpt'} has no checkpoint at step {step} (have {have})")
@@ -487,7 +553,8 @@ USER_ERRORS = (ValueError, OSError, CorpusError)
 def main(argv=None) -> int:
     """`depthbreadth-train`: one run from flags. A user error prints one line `depthbreadth-train: error: ...` and exits
     2 (under torchrun every rank that fails prints its own: torchrun may end the others before they print). A run
-    interrupted by SIGTERM or SIGINT exits with 128 + the signal's number (143, 130), as a process killed by it would."""
+    interrupted by SIGTERM or SIGINT exits with 128 + the signal's number (143, 130), as a process killed by it
+    would."""
     ns = vars(cli_parser().parse_args(argv))
     debug = ns.pop("debug") or os.environ.get("DEPTHBREADTH_DEBUG", "") not in ("", "0")
     rank = int(os.environ.get("RANK", "0"))
