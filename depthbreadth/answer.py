@@ -19,7 +19,7 @@ from .stage2 import (Tables, SC_TAG, cells_of, family, metric, versus, paired_ga
 
 # %% auto #0
 __all__ = ['WHAT', 'setup_lines', 'noise_lines', 'quality_lines', 'params_lines', 'condition_lines', 'speed_lines',
-           'untested_line', 'answer_text', 'headline', 'front_table']
+           'untested_line', 'decode_lines', 'answer_text', 'headline', 'front_table']
 
 # %% ../nbs/16_answer.ipynb #3f870008
 def setup_lines(st: Stage2, named: dict[str, dict]) -> list[str]:
@@ -193,13 +193,19 @@ def untested_line(name: str) -> str:
             "that horizon). Other seeds' data orders, other corpora, matched value embeddings, and more than the best "
             "finalist under the controls are not tested either.")
 
-def answer_text(st: Stage2, t: Tables) -> str:
-    "Stage 2's answer in Markdown, every claim with its interval, family and, where it differs, its Holm-adjusted one."
+def decode_lines(decode_json) -> list[str]:
+    "The decode benchmark's line (per-token latency with its intervals, `frontier.decode_line`) if its record exists."
+    if decode_json is None or not Path(decode_json).exists(): return []
+    return [json.loads(Path(decode_json).read_text())["decode_line"], ""]
+
+def answer_text(st: Stage2, t: Tables, decode_json=None) -> str:
+    """Stage 2's answer in Markdown, every claim with its interval, family and, where it differs, its Holm-adjusted one;
+    with `decode_json` (the decode benchmark's record, where it exists) also its decode line, quoting its intervals."""
     plans = (lambda: st.lr_plan(st.main_tags + st.param_only), *st.plans(t.best).values())
     named = {f"{e.folder.name}/{e.name}": s for plan in plans for e in plan() if e and (s := st.summary(e)) is not None}
     return "\n".join(setup_lines(st, named) + noise_lines(t.noise) + quality_lines(t, st.finalists, st.s1.tokens)
                      + params_lines(t, st.param_only) + condition_lines(t, st) + speed_lines(t, st.finalists)
-                     + [untested_line(Path(st.dirs["main"]).name)])
+                     + decode_lines(decode_json) + [untested_line(Path(st.dirs["main"]).name)])
 
 # %% ../nbs/16_answer.ipynb #ef9b747b
 def _iv(lo: float, hi: float, fmt: str = "+.4f") -> str: return f"{lo:{fmt}} to {hi:{fmt}}"
