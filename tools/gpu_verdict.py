@@ -65,6 +65,8 @@ def verdict_lines(res: dict) -> list[str]:
         lines.append(f"note: the configs' last training losses agree to {max(last) - min(last):.4f}, as expected: same "
                      "embedding and head init, zero-initialized block outputs, and a token stream the embedding -> head "
                      "path learns alone")
+    # decode latency: the notebook's own line (per-token latency ratios with their intervals, depthbreadth.frontier)
+    lines += [line for line in res.get("verdict", []) if line.startswith("**Decode**")]
     for name, s in res.get("stages", {}).items():
         if s["status"] != "ok": lines.append(f"stage {name} {s['status']}: {s.get('error', '')[:300]}")
     return lines
