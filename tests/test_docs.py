@@ -134,16 +134,19 @@ def _md_start(md: str, n: int = 40) -> str:
 
 
 def test_home_page(site):
+    "The front page: the question, the answer read from stage 2's tables, its figure, the two commands, the docs pages."
     text = (site / "index.html").read_text()
-    assert "<title>" in text and "depthbreadth" in text
-    assert "84,934,656" in text, "the grid table (baseline parameters at C=768) is missing from the home page"
-    assert "docs.sh" in text, "the home page does not say how to build the docs"
-    assert 'href="results.html"' in text, "no link to the Results page"
+    assert "<title>" in text and "depthbreadth" in text and "The question." in _page_text(text)
+    for page in ("results", "running", "gpu_kit", "development"):
+        assert f'href="{page}.html"' in text, f"no link to the {page} page"
+        assert (site / f"{page}.html").exists(), f"the {page} page was not built"
+    assert "run.sh" in text and "test.sh" in text, "the two commands are missing from the home page"
     stage2 = RUNS / "stage2-cpu"
-    if (stage2 / "answer.md").exists():
-        assert "data:image/png" in text, "the home page does not show the stage-2 figure"
-        assert _md_start((stage2 / "answer.md").read_text()) in _page_text(text), "the home page does not show the stage-2 answer"
-        assert 'href="../runs/stage2-cpu/compare.ipynb"' in text, "the home page does not link the executed stage-2 notebook"
+    if (stage2 / "final_table.csv").exists():
+        assert 'convergence.png"' in text, "the home page does not show the stage-2 figure"
+        from depthbreadth.answer import headline
+        assert _md_start(headline(stage2)[0], 60) in _page_text(text), "the home page does not lead with the answer"
+    assert "docs.sh" in (site / "development.html").read_text(), "the Development page does not say how to build the docs"
 
 
 AREAS = {"Throughput benchmark": "bench", "Stage 1: pilot sweep": "pilot-*", "Stage 2": "stage2-*",

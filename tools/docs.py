@@ -123,7 +123,7 @@ def build(out: Path | None = None, verbose: bool = False) -> Path:
     for page in built.glob("*.html"):
         text = page.read_text()
         text = text.replace(f'href="{site}', 'href="')
-        for r in repo: text = text.replace(f'href="{r}', f'href="{to_repo}')
+        for r in repo: text = text.replace(f'href="{r}', f'href="{to_repo}').replace(f'src="{r}', f'src="{to_repo}')
         text, n = fold_long_cells(text)
         n_folded += n
         page.write_text(text)

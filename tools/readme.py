@@ -19,9 +19,10 @@ def render(nb_path=ROOT / "nbs" / "index.ipynb") -> str:
     return to_repo_links("\n\n".join(parts) + "\n")
 
 def to_repo_links(text: str) -> str:
-    """index.ipynb links as its docs page needs them (relative to `nbs/`: `results.ipynb`, `../runs/x.png`); the README
-    sits at the repository's root, so a link to a notebook page gains `nbs/` and one to `../` loses it."""
-    text = re.sub(r"\]\(\.\./", "](", text)
+    """index.ipynb links as its docs page needs them (`results.ipynb`; files of the repository by their repository URL,
+    which the docs build makes relative); the README sits at the repository's root, so a link to a notebook page gains
+    `nbs/` and one into the repository becomes relative to the root."""
+    text = re.sub(r"\]\((?:\.\./|https://github\.com/depthbreadth/depthbreadth/(?:blob|tree)/main/)", "](", text)
     return re.sub(r"\]\(([\w-]+\.ipynb)(#[\w-]*)?\)", r"](nbs/\1\2)", text)
 
 if __name__ == "__main__":
