@@ -93,8 +93,8 @@ def _prepare_run_dir(run_dir: Path, a: TrainArgs) -> list[Path]:
                or checkpoint_steps(run_dir / "ckpt"))
     if has_run and not a.resume:
         if not a.overwrite:
-            raise FileExistsError(f"run directory {run_dir} already holds a run; pass resume=True to continue it or "
-                                  f"overwrite=True to start over")
+            raise FileExistsError(f"run directory {run_dir} already holds a run; resume it (--resume, resume=True) "
+                                  f"or start over (--overwrite, overwrite=True)")
         for name in ("metrics.jsonl", "summary.json", "unstable.json"): (run_dir / name).unlink(missing_ok=True)
         if (run_dir / "ckpt").exists():
             for f in (run_dir / "ckpt").iterdir(): f.unlink()
@@ -104,7 +104,7 @@ def _prepare_run_dir(run_dir: Path, a: TrainArgs) -> list[Path]:
             and json.loads((run_dir / "summary.json").read_text()).get("status") == "complete":
         raise FileExistsError(f"run directory {run_dir} holds a complete run but no checkpoint to resume from; "
                               f"resuming would retrain it "
-                              "from step 0 over its results: pass overwrite=True to do that, or choose another run_dir")
+                              "from step 0 over its results: --overwrite (overwrite=True) does that, or choose another run_dir")
     run_dir.mkdir(parents=True, exist_ok=True)
     return clean_temporaries(run_dir) + clean_temporaries(run_dir / "ckpt")
 
@@ -232,7 +232,7 @@ def _resume(run: RunState) -> None:
         meta, changed, damaged = _load_intact(run)
         if meta is None:
             raise CheckpointError(f"no intact checkpoint in {run.run_dir / 'ckpt'} to resume from (the files are "
-                                  f"left in place; start over with overwrite=True): "
+                                  f"left in place; start over with --overwrite, overwrite=True): "
                                   + "; ".join(f"step {s}: {why}" for s, why in damaged))
         run.loader.load_state_dict(meta["loader"]); set_rng_states(meta["rng"])
         run.start = meta["step"]
@@ -456,7 +456,9 @@ def _progress_line(run: RunState, step: int, elapsed: float, evaluation: dict | 
         parts += [f"loss {last['loss']:.4f}", f"{last['tok_per_sec']:,.0f} tok/s", f"mfu {last['mfu']:.1f}%"]
     if evaluation is not None:
         parts.append(f"val bpb {evaluation.get('val_bpb', nan):.4f} (ood {evaluation.get('val_ood_bpb', nan):.4f})")
-    left = elapsed / (step - run.start) * (steps - step) if run.start < step < steps else None
+    done = step - run.start      # this process's steps; its first one compiled, which later steps do not repeat
+    first = run.loop["first_steps"][-1][1] if run.warm and done > 1 and run.loop["first_steps"] else 0.0
+    left = (elapsed - first) / (done - (first > 0)) * (steps - step) if run.start < step < steps else None
     parts.append(f"{_clock(elapsed)} elapsed" + (f", ~{_clock(left)} left" if left is not None else ""))
     return " | ".join(parts)
 
@@ -499,8 +501,11 @@ def _loop(run: RunState, stop: StopSignals, t_run: float) -> None:
             with _clocked(run, "checkpoint_time"): _checkpoint(run, step)   # the state it saves lacks its own time
         if last: break
         if stop_here: run.status, run.reason = "stopped", f"stop_after={a.stop_after}"; break
+        compiling = a.compile and not run.warm
+        if compiling: _log(run.rank, "compiling: the first step traces and compiles the model (inductor caches it for later runs)")
         row = train_step(run, step)
         if row is None: break
+        if compiling: _log(run.rank, f"compiled: the first step took {row['dt']:.0f} s")
         step += 1
         with _clocked(run, "log_time"):
             _emit(run, row)
