@@ -8,6 +8,7 @@ Docs: https://depthbreadth.github.io/depthbreadth/bench.html.md"""
 from __future__ import annotations
 import copy, gc, itertools, json, math, os, platform, statistics, subprocess, sys, tempfile, time
 from dataclasses import asdict, replace
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 import numpy as np
@@ -19,7 +20,8 @@ from .runtime import COMPUTE_DTYPE, raise_compile_limit, sync, peak_memory_mb, v
 from .ranking import t_quantile, median_interval
 from .config import BASELINE_TAG, window_sizes, run_tag
 from .layers import norm, apply_rotary, rotary_tables, Linear, BatchedLinear, ParallelMLP
-from .attention import attend, branches_to_heads, heads_to_branches, backend_status, backend_line
+from .attention import (attend, branches_to_heads, heads_to_branches, backend_status, backend_line, sdpa_attention,
+                        naive_attention, sliding_window_mask)
 from .model import (VE_GATE_CHANNELS, Block, ParallelBlock, ParallelAttention, build_model, has_value_embed,
                                value_embed_tables, attention_flops)
 from .data import TokenLoader, get_data, token_dtype
@@ -28,12 +30,13 @@ from .args import TrainArgs, resolve, model_config, plan
 from .trainer import RunState, build_optimizer, train_step, compile_model, COMPILE_GRAPHS, configure_process
 
 # %% auto #0
-__all__ = ['FRESH_ENV', 'bench_args', 'time_calls', 'count_ops', 'median', 'rel_spread', 'interleaved_times', 'rotated',
-           'split_half_ratios', 'memory_kind', 'memory_start_mb', 'token_loader', 'build_bench', 'measure_config',
-           'run_fresh', 'interleaved_train_steps', 'speed_table', 'decode_latency', 'interleaved_decode',
-           'decode_table', 'decode_models', 'decode_benchmark', 'EinsumBatchedLinear', 'LoopBatchedLinear',
-           'with_variant', 'linear_check', 'BranchBatched', 'BranchLoop', 'trunk_inputs', 'impl_check',
-           'HeadsParallelAttention', 'layout_check', 'environment', 'device_slug']
+__all__ = ['FRESH_ENV', 'ATTENTION_VARIANTS', 'bench_args', 'time_calls', 'count_ops', 'median', 'rel_spread',
+           'interleaved_times', 'rotated', 'split_half_ratios', 'memory_kind', 'memory_start_mb', 'token_loader',
+           'build_bench', 'measure_config', 'run_fresh', 'interleaved_train_steps', 'speed_table', 'decode_latency',
+           'interleaved_decode', 'decode_table', 'decode_models', 'decode_benchmark', 'EinsumBatchedLinear',
+           'LoopBatchedLinear', 'with_variant', 'linear_check', 'BranchBatched', 'BranchLoop', 'trunk_inputs',
+           'impl_check', 'HeadsParallelAttention', 'layout_check', 'matmul_attention', 'band_attention', 'score_area',
+           'attention_check', 'environment', 'device_slug']
 
 # %% ../nbs/12_bench.ipynb #be6d583f
 def bench_args(row, preset: str = "cpu", grad_accum: int | None = None, **overrides) -> TrainArgs:
@@ -469,6 +472,59 @@ def layout_check(a: TrainArgs, steps: int = 5, warmup: int = 1, seed: int = 0) -
         res[f"{name}_s"], res[f"{name}_spread"] = median(ts), rel_spread(ts)
     res["heads_over_batch"] = res["heads_s"] / res["batch_s"]
     return res
+
+# %% ../nbs/12_bench.ipynb #a7f1c002
+def matmul_attention(q, k, v, window: int | None = None):
+    """Causal attention with a left window as matmul, masked softmax, matmul, `(B,T,H,Dh)` -> `(B,T,H,Dh)` (equal heads):
+    a form inductor can fuse, instead of SDPA's CPU kernel."""
+    q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)             # (B,H,T,Dh)
+    scores = (q @ k.transpose(-1, -2)) * q.size(-1) ** -0.5                       # (B,H,T,S)
+    scores = scores.masked_fill(~sliding_window_mask(q.size(2), k.size(2), window, q.device), float("-inf"))
+    return (scores.softmax(-1) @ v).transpose(1, 2)
+
+def band_attention(q, k, v, window: int | None = None, block: int = 64, attend_fn=sdpa_attention):
+    """Window-only attention: query blocks of `block` rows, each through `attend_fn` over the keys its window reaches
+    (`T == S`, equal heads); a window covering the context is one full causal call."""
+    T = q.size(1)
+    if window is None or window >= T - 1: return attend_fn(q, k, v, window)
+    out = []
+    for start in range(0, T, block):
+        stop, lo = min(start + block, T), max(0, start - window)
+        # the block's queries are the last rows of the keys lo..stop: attend_fn's (T,S) mask is right as it is
+        out.append(attend_fn(q[:, start:stop], k[:, lo:stop], v[:, lo:stop], window))
+    return torch.cat(out, dim=1)
+
+ATTENTION_VARIANTS = {"sdpa (production)": sdpa_attention, "sdpa band 64": partial(band_attention, block=64),
+                      "sdpa band 128": partial(band_attention, block=128), "matmul": matmul_attention,
+                      "matmul band 64": partial(band_attention, block=64, attend_fn=matmul_attention)}
+
+def score_area(T: int, window: int | None, block: int | None = None) -> int:
+    "Query-key pairs a path computes for one head: the full square (`block=None`) or the band's blocks."
+    if block is None or window is None or window >= T - 1: return T * T
+    return sum((min(s + block, T) - s) * (min(s + block, T) - max(0, s - window)) for s in range(0, T, block))
+
+# %% ../nbs/12_bench.ipynb #a7f1c005
+def attention_check(a: TrainArgs, rounds: int = 10, warmup: int = 1, variants: dict | None = None, seed: int = 0) -> dict:
+    """Forward+backward seconds of all of a config's attention calls per variant (interleaved), with ratios to
+    production and the useful attention GFLOP/s."""
+    config, device = model_config(a), a.device
+    variants = variants or ATTENTION_VARIANTS
+    B, T, H, Dh = config.n_branches * a.device_batch_size, a.seq_len, config.n_head, config.head_dim
+    windows = [w for w, _ in window_sizes(config)]
+    g = torch.Generator(device=device).manual_seed(seed)
+    qkv = [torch.randn(B, T, H, Dh, generator=g, device=device, dtype=COMPUTE_DTYPE, requires_grad=True)
+           for _ in range(3)]
+    def layers(fn):
+        def run(q, k, v): return sum(fn(q, k, v, w).float().square().sum() for w in windows)
+        return torch.compile(run, dynamic=False) if a.compile else run
+    calls = {name: _fwd_bwd(lambda f=layers(fn): f(*qkv), qkv) for name, fn in variants.items()}
+    times = interleaved_times(calls, rounds, warmup, device)
+    base = next(iter(variants))
+    table = speed_table(times, {n: 1 for n in times}, base)
+    flops = B * attention_flops(config) * T / config.n_branches         # the useful FLOPs of one micro-batch's calls
+    for r in table: r.update(seconds=median(times[r["config"]]), gflop_s=flops / median(times[r["config"]]) / 1e9)
+    return dict(shape=(B, T, H, Dh), windows=windows, compiled=bool(a.compile), rounds=rounds, base=base, times=times,
+                table=table, useful_flops=flops, threads=torch.get_num_threads())
 
 # %% ../nbs/12_bench.ipynb #102140e6
 def environment(device="cpu") -> dict:
