@@ -78,15 +78,17 @@ def rel_spread(xs) -> float:
     return (q[2] - q[0]) / 2 / statistics.median(xs)
 
 # %% ../nbs/12_bench.ipynb #b28c1946
-def interleaved_times(calls: dict, rounds: int, warmup: int = 1, device="cpu") -> dict[str, list[float]]:
+def interleaved_times(calls: dict, rounds: int, warmup: int = 1, device="cpu", between=None) -> dict[str, list[float]]:
     """Seconds of each named call per round, round-robin with the order rotated every round, after `warmup` untimed
-    rounds."""
+    rounds; `between()`, untimed, after every timed call."""
     names = list(calls)
     for _ in range(warmup):
         for n in names: calls[n]()
     times = {n: [] for n in names}
     for i in range(rounds):
-        for n in rotated(names, i): times[n] += time_calls(calls[n], 1, 0, device)
+        for n in rotated(names, i):
+            times[n] += time_calls(calls[n], 1, 0, device)
+            if between is not None: between()
     return times
 
 def rotated(names: list, i: int) -> list:
@@ -201,9 +203,9 @@ def run_fresh(a: TrainArgs, timeout: float | None = None, **measure) -> dict:
 
 # %% ../nbs/12_bench.ipynb #721bd7a4
 def interleaved_train_steps(specs: dict[str, TrainArgs], rounds: int = 10, warmup: int = 1, synthetic: bool = False,
-                            threads: int | None = None, seed: int = 0, log=print) -> dict:
+                            threads: int | None = None, seed: int = 0, probe_n: int | None = None, log=print) -> dict:
     """Seconds per full training step of each named config, `rounds` rounds round-robin in this process, after the first
-    step and `warmup` rounds."""
+    step and `warmup` rounds; with `probe_n`, an `n^3` matmul timed after every step as the MFU peak's probe."""
     first = next(iter(specs.values()))
     shared = {(a.corpus, a.vocab_size, a.seq_len, a.device) for a in specs.values()}
     if len(shared) > 1:
@@ -216,8 +218,15 @@ def interleaved_train_steps(specs: dict[str, TrainArgs], rounds: int = 10, warmu
             f"tokenizer has {data.vocab_size} tokens but the configs ask for vocab_size={first.vocab_size}")
     benches = {name: build_bench(a, seed, token_loader(a, data, seed)) for name, a in specs.items()}
     first_step_s = {name: time_calls(b.train_step, 1, 0, b.device)[0] for name, b in benches.items()}
-    times = interleaved_times({name: b.train_step for name, b in benches.items()}, rounds, warmup, first.device)
+    probe_flops = []
+    if probe_n:
+        mm = [torch.randn(probe_n, probe_n, device=first.device, dtype=COMPUTE_DTYPE) for _ in range(2)]
+        def probe(): sync(first.device); t0 = time.perf_counter(); mm[0] @ mm[1]; sync(first.device); \
+            probe_flops.append(2 * probe_n ** 3 / (time.perf_counter() - t0))
+    times = interleaved_times({name: b.train_step for name, b in benches.items()}, rounds, warmup, first.device,
+                              between=probe if probe_n else None)
     return dict(times=times, first_step_s=first_step_s, rounds=rounds, warmup=warmup, synthetic=synthetic,
+                probe_n=probe_n, probe_flops=probe_flops,
                 device=first.device, threads=torch.get_num_threads(),
                 tokens_per_step={n: b.tokens_per_step for n, b in benches.items()},
                 grad_accum={n: b.grad_accum for n, b in benches.items()},
