@@ -520,6 +520,8 @@ def attention_check(a: TrainArgs, rounds: int = 10, warmup: int = 1, variants: d
     variants = variants or ATTENTION_VARIANTS
     B, T, H, Dh = config.n_branches * a.device_batch_size, a.seq_len, config.n_head, config.head_dim
     windows = [w for w, _ in window_sizes(config)]
+    # every variant is one more graph of the same `run` code: room for them all, over several configs
+    if a.compile: raise_compile_limit(8 * len(variants))
     g = torch.Generator(device=device).manual_seed(seed)
     qkv = [torch.randn(B, T, H, Dh, generator=g, device=device, dtype=COMPUTE_DTYPE, requires_grad=True)
            for _ in range(3)]
