@@ -30,15 +30,20 @@ else
     if .venv/bin/python -c "import torch" 2>/dev/null; then
       echo "setup: torch $(.venv/bin/python -c 'import torch; print(torch.__version__)') is already installed; kept"
     else
-      # torch alone from the CPU index (its dependencies come from PyPI with the package below); if that index cannot
-      # be reached, PyPI's wheel
-      if [ "$(uname -s)" = Linux ] && ! command -v nvidia-smi >/dev/null \
+      # torch alone: first from a wheel already on this machine (pip's find-links; no network, seconds), then from the
+      # CPU index (dependencies come from PyPI with the package below), then PyPI's wheel. --no-compile: its .pyc files
+      # are written on first import instead of for all of torch now (about 15 s less here).
+      if echo "setup: installing torch==2.13.0 from a local wheel, if this machine's pip has one" \
+         && .venv/bin/python -m pip install -q --no-compile --no-index --no-deps torch==2.13.0 2>/dev/null
+      then :
+      elif [ "$(uname -s)" = Linux ] && ! command -v nvidia-smi >/dev/null \
          && echo "setup: installing torch==2.13.0, the CPU wheel (no NVIDIA driver here; ~200 MB download)" \
-         && .venv/bin/python -m pip install -q --retries 1 --no-deps torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
+         && .venv/bin/python -m pip install -q --no-compile --retries 1 --timeout 20 --no-deps torch==2.13.0 \
+              --index-url https://download.pytorch.org/whl/cpu
       then :
       else
         echo "setup: installing torch==2.13.0 from PyPI (on Linux the CUDA build: several GB)"
-        .venv/bin/python -m pip install -q torch==2.13.0 || fail "installing torch"
+        .venv/bin/python -m pip install -q --no-compile torch==2.13.0 || fail "installing torch"
       fi
     fi
     echo "setup: installing depthbreadth (editable) with its dev extras: nbdev, papermill, jupyter, matplotlib, pytest, ..."
