@@ -13,7 +13,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from .config import BASELINE_TAG, DEPTH_CUTS, GRID, GPTConfig, grid_rows, make_config, window_sizes
 from .args import PRESETS, TrainArgs, resolve, model_config
 from .runtime import COMPUTE_DTYPE
-from .model import GPT, build_model, value_embed_branches
+from .model import GPT, VE_GATE_CHANNELS, build_model, value_embed_branches
 from .engine import KVCache, sample_next_token
 from .optim import optimizer_groups
 
@@ -38,8 +38,9 @@ def device_for(name: str) -> tuple[Device, bool]:
     """The cost model's device for a GPU named `name` (`torch.cuda.get_device_name()` or a key of `DEVICES`), and
     whether it is that GPU (False: an H100 stands in)."""
     low = name.lower()
-    if "h200" in low: return H200, True
-    if "h100" in low: return H100, True
+    exact = not any(w in low for w in ("pcie", "nvl"))                  # those variants have lower clocks and HBM
+    if "h200" in low: return H200, exact
+    if "h100" in low: return H100, exact
     return H100, False
 
 # %% ../nbs/18_costmodel.ipynb #7fa1fe97
@@ -91,7 +92,7 @@ def forward_gemms(config: GPTConfig, tokens: int) -> list[tuple[str, int, int, i
         gates = len(gated)
         out += [(f"q{i}", R, tokens, Hq * Dh, C), (f"k{i}", R, tokens, Hkv * Dh, C), (f"v{i}", R, tokens, Hkv * Dh, C),
                 (f"proj{i}", R, tokens, C, C), (f"fc{i}", R, tokens, 4 * C, C), (f"mlp_proj{i}", R, tokens, C, 4 * C)]
-        if gates: out.append((f"gate{i}", gates, tokens, Hkv, min(12, C)))
+        if gates: out.append((f"gate{i}", gates, tokens, Hkv, min(VE_GATE_CHANNELS, C)))
     if branched: out += [("split", 1, tokens, R * C, C), ("collect", 1, tokens, C, R * C)]
     return out + [("lm_head", 1, tokens, V, C)]
 
