@@ -152,9 +152,9 @@ def optimizer_prediction(model: GPT, device: Device = H100, a: Assumptions = ASS
     Muon's bytes per matrix group, AdamW's bytes per parameter, each compiled call's host time as a floor."""
     flops = nbytes = kernels = calls = 0
     for g in optimizer_groups(model):
-        if g["kind"] == "adamw":
-            for p in g["params"]:                                        # p, grad, m, v read; p, m, v written
-                nbytes += 7 * p.numel() * p.element_size(); kernels += 8; calls += 1
+        if g["kind"] == "adamw":                                         # p, grad, m, v read; p, m, v written
+            size = 2 if g["name"] in ("wte", "ve") else 4                # embedding tables live in bf16 on a GPU
+            for p in g["params"]: nbytes += 7 * p.numel() * size; kernels += 8; calls += 1
             continue
         O, I = g["shape"]
         K = sum(p.numel() for p in g["params"]) // (O * I)             # a (R,O,I) weight is R matrices

@@ -79,6 +79,7 @@ def verdict_lines(res: dict) -> list[str]:
 
 def cost_model_lines(res: dict) -> list[str]:
     "The cost model's predictions beside this run's measurements; one line, never an exception, if there are none."
+    if res.get("cost_model"): return list(res["cost_model"])    # as the GPU notebook computed them (gpu.json)
     if not str(res.get("environment", {}).get("device", "")).startswith("cuda"):
         return ["cost model: its predictions are for a GPU; this run is on the CPU, so there is nothing to compare "
                 "(the table for the gpu preset: nbs/18_costmodel.ipynb)"]
