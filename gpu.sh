@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The GPU half of the question in one command: the machine, the attention backend smoke test (nbs/backend_smoke.ipynb),
 # a short compiled bf16 training of d12b1, d2b6 and d1b10 and the interleaved full-step benchmark of the grid
-# (nbs/gpu.ipynb), then one verdict line per config. Executed notebooks and JSON land in runs/gpu/<device>/ (a dry run:
+# (nbs/gpu.ipynb), then one verdict line per config and the GPU cost model's prediction beside each measurement
+# (depthbreadth.costmodel). Executed notebooks and JSON land in runs/gpu/<device>/ (a dry run:
 # a new temporary folder, so the checkout stays clean). A stage that fails is recorded (kit.json) and the later stages
 # still run; the exit status is 0 only if all passed.
 #

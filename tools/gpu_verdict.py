@@ -12,6 +12,11 @@ Two measurements sit on each line and are labelled apart, so they cannot be read
   kit's token stream is a Markov chain that the embedding -> head path alone learns, so all configs follow nearly the
   same loss curve. A note says so when their last losses agree to 0.01.
 
+After the verdict, the GPU cost model's predictions (`depthbreadth.costmodel`, `nbs/18_costmodel.ipynb`) beside the
+measurements, per config: training tokens/sec and decode ms/token, with measured/predicted. On a GPU other than an
+H100 or H200 the H100's prediction is printed, labelled so; a CPU run (the dry-run) gets one line saying there is
+nothing to compare.
+
 `python tools/gpu_verdict.py runs/gpu/<device>/gpu.json` prints it again.
 """
 import json, math, sys
@@ -69,7 +74,20 @@ def verdict_lines(res: dict) -> list[str]:
     lines += [line for line in res.get("verdict", []) if line.startswith("**Decode**")]
     for name, s in res.get("stages", {}).items():
         if s["status"] != "ok": lines.append(f"stage {name} {s['status']}: {s.get('error', '')[:300]}")
-    return lines
+    return lines + cost_model_lines(res)
+
+
+def cost_model_lines(res: dict) -> list[str]:
+    "The cost model's predictions beside this run's measurements; one line, never an exception, if there are none."
+    if res.get("cost_model"): return list(res["cost_model"])    # as the GPU notebook computed them (gpu.json)
+    if not str(res.get("environment", {}).get("device", "")).startswith("cuda"):
+        return ["cost model: its predictions are for a GPU; this run is on the CPU, so there is nothing to compare "
+                "(the table for the gpu preset: nbs/18_costmodel.ipynb)"]
+    try:
+        from depthbreadth.costmodel import compare_lines
+        return compare_lines(res)
+    except Exception as e:                                    # the verdict above must not be lost to the model
+        return [f"cost model: no comparison ({type(e).__name__}: {str(e)[:300]})"]
 
 
 if __name__ == "__main__":
