@@ -25,7 +25,8 @@ workers=${DEPTHBREADTH_TEST_WORKERS:-2} parallel=()
 if [ "$workers" -gt 1 ]; then
   if "$PY" -c "import xdist" 2>/dev/null; then
     parallel=(-n "$workers" --dist load --no-loadscope-reorder)
-    [ -n "$threads" ] || threads=$(( $(getconf _NPROCESSORS_ONLN) / workers )); export OMP_NUM_THREADS=$(( threads > 0 ? threads : 1 ))
+    [ -n "$threads" ] || threads=$(( $(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN) / workers ))   # the cores this process may use
+    export OMP_NUM_THREADS=$(( threads > 0 ? threads : 1 ))
   else
     echo "test.sh: pytest-xdist is not installed in $PY: the tests run one after the other"
   fi

@@ -24,8 +24,7 @@ EXPECTED_S = {"test_notebook[03_model]": 87, "test_notebook[compare]": 81, "test
 
 def unit(nodeid: str) -> str:
     "The scheduling unit of a test: its module's group, or the test itself."
-    path, _, name = nodeid.partition("::")
-    return SHARED.get(Path(path).name, nodeid)
+    return SHARED.get(Path(nodeid.partition("::")[0]).name, nodeid)
 
 
 def pytest_collection_modifyitems(items):
