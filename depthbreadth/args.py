@@ -57,6 +57,7 @@ class TrainArgs:
     total_batch_size: int | None = None  # tokens per optimizer step, all processes together (gradient accumulation makes up the rest)
     eval_every: int | None = None     # steps between validation bpb (and at the end); <= 0: only at the end
     eval_tokens: int | None = None    # validation tokens per split (fixed windows, identical for every config)
+    eval_at_start: bool = False       # also evaluate at step 0, before training (the studies do; the main job does not)
     matrix_lr: float = 0.02           # Muon LR of the matrices at the reference batch 2^19 (the reference's value)
     embedding_lr: float = 0.3         # AdamW LR of the token embedding (the value embeddings take half) at batch 2^19
     unembedding_lr: float = 0.008     # AdamW LR of lm_head at batch 2^19
