@@ -21,7 +21,7 @@ __all__ = ['PRESETS', 'B_REF', 'REF_DEPTH', 'TARGET_PARAM_DATA_RATIO', 'MOMENTUM
 # %% ../nbs/07a_args.ipynb #3af0f67b
 PRESETS = {
     "cpu": dict(width=128, head_dim=64, seq_len=256, vocab_size=8192, window_pattern="SSSL", device_batch_size=8,
-                total_batch_size=16_384, tokens=2**20, eval_every=32, eval_tokens=2**16, compile=True, log_every=8,
+                total_batch_size=16_384, tokens=2**20, eval_every=0, eval_tokens=2**16, compile=True, log_every=8,
                 warmup_steps=40, progress=True,
                 lr_scale=16.0),
     "gpu": dict(width=768, head_dim=128, seq_len=2048, vocab_size=32768, window_pattern="SSSL", device_batch_size=32,
