@@ -554,11 +554,12 @@ def eval_noise(model, tokens, token_bytes: torch.Tensor, seq_len: int, n_subsets
     model - other per set). Models in eval mode."""
     per = subset_tokens // seq_len
     if n_subsets < 2 or per < 1:
-        raise ValueError(f"eval_noise needs n_subsets >= 2 and subset_tokens >= seq_len, got {n_subsets}, {subset_tokens}")
+        raise ValueError(f"eval_noise needs n_subsets >= 2 and subset_tokens >= seq_len, got {n_subsets}, "
+                         f"{subset_tokens}")
     windows = fixed_windows(tokens, seq_len, n_subsets * per)                     # (n_subsets * per, T+1)
     if len(windows) < n_subsets * per:
-        raise ValueError(f"the split has {len(windows)} windows of {seq_len} tokens, fewer than the {n_subsets} x {per} "
-                         f"asked for")
+        raise ValueError(f"the split has {len(windows)} windows of {seq_len} tokens, fewer than the {n_subsets} x "
+                         f"{per} asked for")
     def sums(m):   # per set: (nats, bytes)
         return [[t.sum().item() for t in bpb_sums(m, windows[k::n_subsets], token_bytes, batch_size, device=device)]
                 for k in range(n_subsets)]
@@ -572,7 +573,8 @@ def eval_noise(model, tokens, token_bytes: torch.Tensor, seq_len: int, n_subsets
     return out
 
 def eval_se(noise: dict, eval_tokens: int, key: str = "sd") -> float:
-    "The standard error of val bpb (`key` \"diff_sd\": of a paired difference) on `eval_tokens` tokens, from `eval_noise`."
+    """The standard error of val bpb on `eval_tokens` tokens from an `eval_noise` result; `key="diff_sd"`: of the
+    paired difference."""
     return noise[key] * math.sqrt(noise["subset_tokens"] / eval_tokens)
 
 
