@@ -65,7 +65,8 @@ def run_study(plan: list[tuple], out_dir: Path, root: Path, *, preset: str, toke
     runs = [(tag, seed, name, own, study_args(tag, seed, preset, tokens, eval_every, corpus, **own))
             for tag, seed, name, own in runs]
     out_dir.mkdir(parents=True, exist_ok=True)
-    trainer_extra = {"eval_at_start": True, **(extra or {}), "save_every": save_every, "progress": False}
+    # the evaluations every study run has made: at step 0 and every eval_every steps, or at the end only (eval_every 0)
+    trainer_extra = {"eval_at_start": eval_every > 0, **(extra or {}), "save_every": save_every, "progress": False}
     done = {}
     for tag, seed, name, own, args in runs:
         run_dir, notebook = out_dir / name, out_dir / f"{name}.ipynb"
