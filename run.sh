@@ -3,7 +3,7 @@
 # runs/adhoc/d2b6.ipynb (curves, summary, samples) with its run directory runs/adhoc/d2b6/ (metrics.jsonl, summary.json;
 # ckpt/ stays out of git). A few minutes on 2 cores (the README gives the measured time and its machine; times scale
 # with the machine). The run's log lines stream to the terminal as it trains; at the end three lines say the final
-# val bpb, the tokens/sec and where the notebook is.
+# val bpb, the tokens/sec (with the share of the time spent evaluating) and where the notebook is.
 #
 #   ./run.sh [--overwrite] [--out NOTEBOOK] [papermill arguments, e.g. -p tokens 2000000 or -p depth 12 -p branches 1]
 #
@@ -67,7 +67,10 @@ import json, sys
 from pathlib import Path
 notebook, run_dir = sys.argv[1:]
 s = json.loads((Path(run_dir) / "summary.json").read_text())
-print(f"\nfinal val bpb {s['final_val_bpb']:.4f} (out-of-domain {s['final_val_ood_bpb']:.4f}; {s['initial_val_bpb']:.4f} before training), status {s['status']}")
-print(f"speed: {s['tok_per_sec_median']:,.0f} tokens/sec (median step), {s['tokens_done']:,} tokens in {s['wall_time_s'] / 60:.1f} min")
+# the step-0 evaluation is there only with -p eval_at_start True
+before = f"; {s['initial_val_bpb']:.4f} before training" if s.get("initial_val_bpb") is not None else ""
+print(f"\nfinal val bpb {s['final_val_bpb']:.4f} (out-of-domain {s['final_val_ood_bpb']:.4f}{before}), status {s['status']}")
+print(f"speed: {s['tok_per_sec_median']:,.0f} tokens/sec (median step), {s['tokens_done']:,} tokens in "
+      f"{s['wall_time_s'] / 60:.1f} min, {100 * s['eval_share']:.1f}% of it evaluating")
 print(f"notebook: {notebook} (curves, summary, samples; run directory {run_dir}/)")
 EOF

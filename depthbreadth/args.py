@@ -21,7 +21,7 @@ __all__ = ['PRESETS', 'B_REF', 'REF_DEPTH', 'TARGET_PARAM_DATA_RATIO', 'MOMENTUM
 # %% ../nbs/07a_args.ipynb #3af0f67b
 PRESETS = {
     "cpu": dict(width=128, head_dim=64, seq_len=256, vocab_size=8192, window_pattern="SSSL", device_batch_size=8,
-                total_batch_size=16_384, tokens=2**20, eval_every=32, eval_tokens=2**16, compile=True, log_every=8,
+                total_batch_size=16_384, tokens=2**20, eval_every=0, eval_tokens=2**16, compile=True, log_every=8,
                 warmup_steps=40, progress=True,
                 lr_scale=16.0),
     "gpu": dict(width=768, head_dim=128, seq_len=2048, vocab_size=32768, window_pattern="SSSL", device_batch_size=32,
@@ -57,6 +57,7 @@ class TrainArgs:
     total_batch_size: int | None = None  # tokens per optimizer step, all processes together (gradient accumulation makes up the rest)
     eval_every: int | None = None     # steps between validation bpb (and at the end); <= 0: only at the end
     eval_tokens: int | None = None    # validation tokens per split (fixed windows, identical for every config)
+    eval_at_start: bool = False       # also evaluate at step 0, before training (the studies do; the main job does not)
     matrix_lr: float = 0.02           # Muon LR of the matrices at the reference batch 2^19 (the reference's value)
     embedding_lr: float = 0.3         # AdamW LR of the token embedding (the value embeddings take half) at batch 2^19
     unembedding_lr: float = 0.008     # AdamW LR of lm_head at batch 2^19

@@ -65,6 +65,8 @@ def run_study(plan: list[tuple], out_dir: Path, root: Path, *, preset: str, toke
     runs = [(tag, seed, name, own, study_args(tag, seed, preset, tokens, eval_every, corpus, **own))
             for tag, seed, name, own in runs]
     out_dir.mkdir(parents=True, exist_ok=True)
+    # the evaluations every study run has made: at step 0 and every eval_every steps, or at the end only (eval_every 0)
+    trainer_extra = {"eval_at_start": eval_every > 0, **(extra or {}), "save_every": save_every, "progress": False}
     done = {}
     for tag, seed, name, own, args in runs:
         run_dir, notebook = out_dir / name, out_dir / f"{name}.ipynb"
@@ -78,7 +80,7 @@ def run_study(plan: list[tuple], out_dir: Path, root: Path, *, preset: str, toke
                                 kernel_name="python3", cwd=str(root), progress_bar=False,
                                 parameters=dict({k: v for k, v in args.items() if k not in own},
                                                 run_dir=os.path.relpath(run_dir, root), resume=True, overwrite=False,
-                                                extra=dict(extra or {}, **own, save_every=save_every, progress=False)))
+                                                extra=dict(trainer_extra, **own)))
         except Exception as e:   # one run's failure must not end the study
             error = (f"{e.ename}: {e.evalue}" if isinstance(e, pm.PapermillExecutionError)
                      else f"{type(e).__name__}: {e}")

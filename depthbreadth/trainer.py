@@ -6,7 +6,7 @@ Docs: https://depthbreadth.github.io/depthbreadth/trainer.html.md"""
 
 # %% ../nbs/08_trainer.ipynb #40dca784
 from __future__ import annotations
-import contextlib, dataclasses, difflib, json, math, os, re, shutil, signal, sys, time
+import contextlib, dataclasses, difflib, functools, json, math, os, re, shutil, signal, statistics, sys, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import torch
@@ -21,7 +21,7 @@ from .args import (TrainArgs, ArgsError, resolve, model_config, plan, build_opti
 from .model import GPT, build_model
 from .attention import backend_status, backend_line
 from .optim import MuonAdamW, optimizer_groups
-from .data import Data, TokenLoader, get_data, evaluate_bpb_parts
+from .data import Data, TokenLoader, get_data, evaluate_bpb_parts, fixed_windows, bpb_sums
 from .checkpoint import (CheckpointError, CheckpointDamaged, save_checkpoint, load_checkpoint, load_meta,
                                      checkpoint_steps, set_rng_states, write_json, strict_dumps, clean_temporaries,
                                      nonfinite_tensors,
@@ -30,7 +30,8 @@ from .checkpoint import (CheckpointError, CheckpointDamaged, save_checkpoint, lo
 # %% auto #0
 __all__ = ['COMPILE_GRAPHS', 'RESUME_FREE_FIELDS', 'LEGACY_FIELDS', 'REMOVED_FIELDS', 'USER_ERRORS', 'compile_model',
            'keep_large_buffers', 'all_finite', 'configure_process', 'RunResult', 'RunState', 'changed_settings',
-           'start_run', 'params_finite', 'train_step', 'evaluate_run', 'summarize', 'train', 'branch_run', 'main']
+           'start_run', 'params_finite', 'train_step', 'evaluate_run', 'summarize', 'train', 'eval_noise', 'eval_se',
+           'branch_run', 'main']
 
 # %% ../nbs/08_trainer.ipynb #891859c4
 COMPILE_GRAPHS = 64   # graphs dynamo may keep per function; every config's graph is one of `GPT.forward`'s
@@ -168,9 +169,12 @@ class RunState:
 def _log(rank, msg):
     if rank == 0: tqdm.write(msg) if sys.stdout.isatty() else print(msg, flush=True)
 
+@functools.cache
+def _peak(device: str, threads: int) -> tuple[float, str]: return peak_flops(device)   # measured once per process
+
 RESUME_FREE_FIELDS = ("run_dir", "resume", "overwrite", "resume_changed", "save_every", "stop_after", "eval_every",
                       "log_every", "progress", "device", "compile", "preset", "allow_param_mismatch",
-                      "keep_checkpoints")  # a resume may change these without saying so
+                      "keep_checkpoints", "eval_at_start")  # a resume may change these without saying so
 
 # fields added since the first checkpoints: the value that trains as a checkpoint without the field did (a string: none
 # does)
@@ -289,7 +293,7 @@ def start_run(a: TrainArgs) -> RunState:
                        flops_per_token=model.estimate_flops(), lock=lock)
         _resume(run)
         run.stepper = compile_model(model) if a.compile else model
-        run.peak, run.peak_source = peak_flops(device)
+        run.peak, run.peak_source = _peak(device, torch.get_num_threads())
     except BaseException:
         if lock is not None: lock.close()
         raise
@@ -402,8 +406,9 @@ def _portable(path) -> str:
     rel = os.path.relpath(Path(path).resolve(), Path.cwd().resolve())
     return str(path) if rel.startswith("..") else rel
 
-def summarize(run: RunState, wall_time: float) -> dict:
-    "The run's `summary.json` record."
+def summarize(run: RunState, wall_time: float, eval_before: float = 0.0) -> dict:
+    """The run's `summary.json` record; `wall_time`: this process's time in the loop, of which it evaluated
+    `eval_time - eval_before` (a resumed run's `eval_time` counts its earlier processes too)."""
     steps = [r for r in run.metrics if "loss" in r]
     evals = [r for r in run.metrics if "val_bpb" in r]
     # rows of each process's first step (compilation, warm-up)
@@ -423,7 +428,8 @@ def summarize(run: RunState, wall_time: float) -> dict:
                 trunk_matrix_params=run.model.trunk_matrix_params(),
                 flops_per_token=run.flops_per_token, attention=backend_status(),
                 steps_done=steps[-1]["step"] if steps else 0, tokens_done=steps[-1]["tokens"] if steps else 0,
-                initial_val_bpb=evals[0]["val_bpb"] if evals else None,
+                # the evaluation at step 0, before training (eval_at_start), else None
+                initial_val_bpb=evals[0]["val_bpb"] if evals and evals[0]["step"] == 0 else None,
                 final_val_bpb=evals[-1]["val_bpb"] if evals else None,
                 final_val_ood_bpb=evals[-1].get("val_ood_bpb") if evals else None, min_val_bpb=run.loop["min_val_bpb"],
                 final_val_bpb_by_half=evals[-1].get("val_bpb_by_half") if evals else None,
@@ -438,12 +444,16 @@ def summarize(run: RunState, wall_time: float) -> dict:
                 loader_tok_per_sec=run.loader.tokens_per_sec, train_time_s=train_s, wall_time_s=wall_time,
                 first_step_s=[dt for _, dt in run.loop["first_steps"]], **{f"{k}_time_s": v for k, v in spent.items()},
                 overhead_pct={k: 100 * v / train_s if train_s > 0 else None for k, v in spent.items()},
+                eval_share=(spent["eval"] - eval_before) / wall_time if wall_time > 0 else None,
                 resumes=run.loop.get("resumes", []), git_commit=git_commit(), versions=versions(),
                 device=device_name(run.a.device))
 
 # %% ../nbs/08_trainer.ipynb #e2db23a1
 def _evaluates(a: TrainArgs, step: int, steps: int) -> bool:
-    return step == steps or (a.eval_every > 0 and step % a.eval_every == 0)
+    "At the last step; at step 0 only with `eval_at_start`; else every `eval_every` steps."
+    if step == steps: return True
+    if step == 0: return a.eval_at_start
+    return a.eval_every > 0 and step % a.eval_every == 0
 
 def _clock(seconds: float) -> str: return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
 
@@ -525,13 +535,48 @@ def train(args: TrainArgs | None = None, **kwargs) -> RunResult:
                                                              for k in unknown))
     run = start_run(resolve(dataclasses.replace(args or TrainArgs(), **kwargs)))
     try:
-        t_run = time.perf_counter()
+        t_run, eval_before = time.perf_counter(), run.loop["eval_time"]
         with StopSignals() as stop: _loop(run, stop, t_run)
-        summary = summarize(run, time.perf_counter() - t_run)
+        summary = summarize(run, time.perf_counter() - t_run, eval_before)
         if run.rank == 0 and run.status != "stopped": write_json(run.run_dir / "summary.json", summary)
+        _log(run.rank, f"{run.tag}: {run.status} at step {summary['steps_done']} in {_clock(summary['wall_time_s'])}; "
+                       f"evaluation {summary['eval_time_s'] - eval_before:.0f} s ({100 * summary['eval_share']:.1f}% "
+                       f"of the wall time), compile {summary['compile_time_s']:.0f} s")
     finally:
         if run.lock is not None: run.lock.close()
     return RunResult(run.run_dir, summary, run.metrics, signal=run.signal)
+
+# %% ../nbs/08_trainer.ipynb #en000002
+def eval_noise(model, tokens, token_bytes: torch.Tensor, seq_len: int, n_subsets: int = 8, subset_tokens: int = 8192,
+               batch_size: int = 8, other=None, device=None) -> dict:
+    """Val bpb of `model` on `n_subsets` disjoint, interleaved sets of `subset_tokens // seq_len` windows of the split's
+    `tokens`: `subset_bpb`, their `sd`, `bpb` over all of them; with `other`, also `other_bpb` and `diff_sd` (of
+    model - other per set). Models in eval mode."""
+    per = subset_tokens // seq_len
+    if n_subsets < 2 or per < 1:
+        raise ValueError(f"eval_noise needs n_subsets >= 2 and subset_tokens >= seq_len, got {n_subsets}, "
+                         f"{subset_tokens}")
+    windows = fixed_windows(tokens, seq_len, n_subsets * per)                     # (n_subsets * per, T+1)
+    if len(windows) < n_subsets * per:
+        raise ValueError(f"the split has {len(windows)} windows of {seq_len} tokens, fewer than the {n_subsets} x "
+                         f"{per} asked for")
+    def sums(m):   # per set: (nats, bytes)
+        return [[t.sum().item() for t in bpb_sums(m, windows[k::n_subsets], token_bytes, batch_size, device=device)]
+                for k in range(n_subsets)]
+    bpb = lambda s: [n / (math.log(2) * b) for n, b in s]
+    mine = sums(model)
+    out = dict(n_subsets=n_subsets, subset_tokens=per * seq_len, subset_bpb=bpb(mine), sd=statistics.stdev(bpb(mine)),
+               bpb=sum(n for n, _ in mine) / (math.log(2) * sum(b for _, b in mine)))
+    if other is not None:
+        out["other_bpb"] = bpb(sums(other))
+        out["diff_sd"] = statistics.stdev(a - b for a, b in zip(out["subset_bpb"], out["other_bpb"]))
+    return out
+
+def eval_se(noise: dict, eval_tokens: int, key: str = "sd") -> float:
+    """The standard error of val bpb on `eval_tokens` tokens from an `eval_noise` result; `key="diff_sd"`: of the
+    paired difference."""
+    return noise[key] * math.sqrt(noise["subset_tokens"] / eval_tokens)
+
 
 # %% ../nbs/08_trainer.ipynb #fl000007
 def branch_run(source: str | Path, step: int, run_dir: str | Path) -> Path:

@@ -26,6 +26,7 @@ def test_main_job(tmp_path):
     assert re.search(r"^step 2/4 \| loss [\d.]+ \| [\d,]+ tok/s \| mfu [\d.]+% \| val bpb [\d.]+ \(ood [\d.]+\) \| \d+:\d\d elapsed", r.stdout, re.M), r.stdout
     last = r.stdout.strip().splitlines()[-3:]
     assert last[0].startswith("final val bpb ") and last[1].startswith("speed: ") and "tokens/sec" in last[1], last
+    assert "before training" not in last[0] and re.search(r"min, [\d.]+% of it evaluating$", last[1]), last
     assert last[2].startswith(f"notebook: {out} ") and f"run directory {run_dir}/" in last[2], last
 
     # the executed notebook: the curves as an embedded PNG, the log lines, no tqdm bars or widget warnings
@@ -37,6 +38,10 @@ def test_main_job(tmp_path):
     assert not [o for o in outputs if o["output_type"] == "error"]
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["status"] == "complete" and summary["train_args"]["preset"] == "tiny"
+    # the main job evaluates at 2 and 4 (tiny's eval_every), not at step 0; eval_share is the evaluations' part of the wall time
+    evals = [r["step"] for r in map(json.loads, (run_dir / "metrics.jsonl").read_text().splitlines()) if "val_bpb" in r]
+    assert evals == [2, 4] and summary["initial_val_bpb"] is None, evals
+    assert abs(summary["eval_share"] - summary["eval_time_s"] / summary["wall_time_s"]) < 1e-9
 
     # a second run onto the same notebook is refused before papermill or the trainer touch anything
     before = {p: p.read_bytes() for p in (out, run_dir / "summary.json", run_dir / "metrics.jsonl")}
