@@ -21,7 +21,7 @@ from .config import BASELINE_TAG, window_sizes, run_tag
 from .layers import norm, apply_rotary, rotary_tables, Linear, BatchedLinear, ParallelMLP
 from .attention import attend, branches_to_heads, heads_to_branches, backend_status, backend_line
 from .model import (VE_GATE_CHANNELS, Block, ParallelBlock, ParallelAttention, build_model, has_value_embed,
-                               value_embed_tables, attention_flops)
+                               value_embed_tables, attention_flops, loss_head)
 from .data import TokenLoader, get_data, token_dtype
 from .engine import Engine
 from .args import TrainArgs, resolve, model_config, plan
@@ -33,7 +33,8 @@ __all__ = ['FRESH_ENV', 'bench_args', 'time_calls', 'count_ops', 'median', 'rel_
            'run_fresh', 'interleaved_train_steps', 'speed_table', 'decode_latency', 'interleaved_decode',
            'decode_table', 'decode_models', 'decode_benchmark', 'EinsumBatchedLinear', 'LoopBatchedLinear',
            'with_variant', 'linear_check', 'BranchBatched', 'BranchLoop', 'trunk_inputs', 'impl_check',
-           'HeadsParallelAttention', 'layout_check', 'environment', 'device_slug']
+           'HeadsParallelAttention', 'layout_check', 'LossHead', 'loss_head_check', 'head_table', 'environment',
+           'device_slug']
 
 # %% ../nbs/12_bench.ipynb #be6d583f
 def bench_args(row, preset: str = "cpu", grad_accum: int | None = None, **overrides) -> TrainArgs:
@@ -198,10 +199,12 @@ def run_fresh(a: TrainArgs, timeout: float | None = None, **measure) -> dict:
 
 # %% ../nbs/12_bench.ipynb #721bd7a4
 def interleaved_train_steps(specs: dict[str, TrainArgs], rounds: int = 10, warmup: int = 1, synthetic: bool = False,
-                            threads: int | None = None, seed: int = 0, log=print) -> dict:
+                            threads: int | None = None, seed: int = 0, log=print, tweaks: dict | None = None) -> dict:
     """Seconds per full training step of each named config, `rounds` rounds round-robin in this process, after the first
-    step and `warmup` rounds."""
+    step and `warmup` rounds; `tweaks[name](model)` runs on that config's built model before its first step."""
     first = next(iter(specs.values()))
+    if set(tweaks or {}) - set(specs):
+        raise ValueError(f"tweaks name configs not in specs: {sorted(set(tweaks) - set(specs))}")
     shared = {(a.corpus, a.vocab_size, a.seq_len, a.device) for a in specs.values()}
     if len(shared) > 1:
         raise ValueError(f"configs must share corpus, vocab_size, seq_len and device; got {sorted(shared)}")
@@ -212,6 +215,7 @@ def interleaved_train_steps(specs: dict[str, TrainArgs], rounds: int = 10, warmu
         raise ValueError(
             f"tokenizer has {data.vocab_size} tokens but the configs ask for vocab_size={first.vocab_size}")
     benches = {name: build_bench(a, seed, token_loader(a, data, seed)) for name, a in specs.items()}
+    for name, tweak in (tweaks or {}).items(): tweak(benches[name].model)
     first_step_s = {name: time_calls(b.train_step, 1, 0, b.device)[0] for name, b in benches.items()}
     times = interleaved_times({name: b.train_step for name, b in benches.items()}, rounds, warmup, first.device)
     return dict(times=times, first_step_s=first_step_s, rounds=rounds, warmup=warmup, synthetic=synthetic,
@@ -469,6 +473,56 @@ def layout_check(a: TrainArgs, steps: int = 5, warmup: int = 1, seed: int = 0) -
         res[f"{name}_s"], res[f"{name}_spread"] = median(ts), rel_spread(ts)
     res["heads_over_batch"] = res["heads_s"] / res["batch_s"]
     return res
+
+# %% ../nbs/12_bench.ipynb #c6e910fe
+class LossHead(nn.Module):
+    "The model's loss head alone: `x (M,C), targets (M,) -> loss`, with `chunk_rows` rows per block (0: plain)."
+    def __init__(self, weight: torch.Tensor, vocab_size: int, chunk_rows: int):
+        super().__init__()
+        self.weight, self.vocab_size, self.chunk_rows = nn.Parameter(weight), vocab_size, chunk_rows
+    def forward(self, x, targets, reduction: str = "mean"):
+        return loss_head(x, self.weight, targets, self.vocab_size, self.chunk_rows, reduction)
+
+def loss_head_check(rows: int, width: int, vocab_size: int, chunk_rows=(256, 512, 1024),
+                    modes=("eager", "compiled", "eval"), rounds: int = 15, warmup: int = 1, device="cpu",
+                    threads: int | None = None, seed: int = 0) -> dict:
+    """Seconds per call of the loss head at `(rows, width, vocab_size)`, plain and at each `chunk_rows`, in each mode
+    (`eager`/`compiled`: forward+backward of the mean loss; `eval`: no-grad per-row losses), interleaved."""
+    if threads and str(device) == "cpu": torch.set_num_threads(threads)
+    unknown = set(modes) - {"eager", "compiled", "eval"}
+    if unknown: raise ValueError(f"unknown modes {sorted(unknown)}: use eager, compiled, eval")
+    g = torch.Generator(device=device).manual_seed(seed)
+    x = torch.randn(rows, width, generator=g, device=device, dtype=COMPUTE_DTYPE).requires_grad_()
+    weight = torch.randn(vocab_size, width, generator=g, device=device) * width ** -0.5   # logits of unit scale
+    targets = torch.randint(0, vocab_size, (rows,), generator=g, device=device)
+    if "compiled" in modes: raise_compile_limit(COMPILE_GRAPHS)
+    calls = {}
+    for n in (0, *chunk_rows):
+        head = LossHead(weight.clone(), vocab_size, n)
+        variant = "plain" if n == 0 else f"chunk{n}"
+        for mode in modes:
+            run = compile_model(head) if mode == "compiled" else head
+            if mode == "eval": call = torch.no_grad()(lambda run=run: run(x, targets, "none"))
+            else: call = _fwd_bwd(lambda run=run: run(x, targets), [x, head.weight])
+            calls[f"{mode} {variant}"] = call
+    times = interleaved_times(calls, rounds, warmup, device)
+    return dict(times=times, rows=rows, width=width, vocab_size=vocab_size, chunk_rows=list(chunk_rows),
+                modes=list(modes), rounds=rounds, device=str(device), dtype=str(COMPUTE_DTYPE).removeprefix("torch."),
+                threads=torch.get_num_threads())
+
+def head_table(res: dict, conf: float = 0.95) -> list[dict]:
+    """Per variant: median ms with its order-statistic interval, and the paired speed ratio to the same mode's plain
+    form (plain seconds / seconds) with its t-interval."""
+    rows = []
+    for mode in res["modes"]:
+        names = [n for n in res["times"] if n.split()[0] == mode]
+        times = {n: res["times"][n] for n in names}
+        # speed_table's rate is 1/seconds here: tokens_per_step 1
+        for r in speed_table(times, dict.fromkeys(names, 1), base=f"{mode} plain", conf=conf):
+            rows.append(dict(mode=mode, variant=r["config"].split()[1], ms=1e3 / r["tok_s"], ms_lo=1e3 / r["tok_s_hi"],
+                             ms_hi=1e3 / r["tok_s_lo"], speedup=r["ratio"], speedup_lo=r["ratio_lo"],
+                             speedup_hi=r["ratio_hi"], rounds=r["rounds"]))
+    return rows
 
 # %% ../nbs/12_bench.ipynb #102140e6
 def environment(device="cpu") -> dict:
