@@ -139,7 +139,8 @@ class ParallelBlock(nn.Module):
 
 # %% ../nbs/03_model.ipynb #e2fccbd1
 LOGIT_SOFTCAP = 15.0
-# rows per block of the chunked loss head by (device type, compiled); absent: the plain form (measured: text above)
+# rows per block of the chunked loss head by (device type, compiled); absent: the plain form (measured: 03_model,
+# "The loss head, chunked")
 LOSS_CHUNK_ROWS = {("cpu", True): 1024}
 
 def default_loss_chunk_rows(device_type: str) -> int:
