@@ -23,7 +23,7 @@ from .layers import norm, apply_rotary, rotary_tables, Linear, BatchedLinear, Pa
 from .attention import (attend, branches_to_heads, heads_to_branches, backend_status, backend_line, sdpa_attention,
                         naive_attention, sliding_window_mask)
 from .model import (VE_GATE_CHANNELS, Block, ParallelBlock, ParallelAttention, build_model, has_value_embed,
-                               value_embed_tables, attention_flops)
+                               value_embed_tables, attention_flops, loss_head)
 from .data import TokenLoader, get_data, token_dtype
 from .engine import Engine
 from .args import TrainArgs, resolve, model_config, plan
@@ -36,7 +36,7 @@ __all__ = ['FRESH_ENV', 'ATTENTION_VARIANTS', 'bench_args', 'time_calls', 'count
            'interleaved_decode', 'decode_table', 'decode_models', 'decode_benchmark', 'EinsumBatchedLinear',
            'LoopBatchedLinear', 'with_variant', 'linear_check', 'BranchBatched', 'BranchLoop', 'trunk_inputs',
            'impl_check', 'HeadsParallelAttention', 'layout_check', 'matmul_attention', 'band_attention', 'score_area',
-           'attention_check', 'environment', 'device_slug']
+           'attention_check', 'LossHead', 'loss_head_check', 'head_table', 'environment', 'device_slug']
 
 # %% ../nbs/12_bench.ipynb #be6d583f
 def bench_args(row, preset: str = "cpu", grad_accum: int | None = None, **overrides) -> TrainArgs:
@@ -203,10 +203,14 @@ def run_fresh(a: TrainArgs, timeout: float | None = None, **measure) -> dict:
 
 # %% ../nbs/12_bench.ipynb #721bd7a4
 def interleaved_train_steps(specs: dict[str, TrainArgs], rounds: int = 10, warmup: int = 1, synthetic: bool = False,
-                            threads: int | None = None, seed: int = 0, probe_n: int | None = None, log=print) -> dict:
+                            threads: int | None = None, seed: int = 0, probe_n: int | None = None, log=print,
+                            tweaks: dict | None = None) -> dict:
     """Seconds per full training step of each named config, `rounds` rounds round-robin in this process, after the first
-    step and `warmup` rounds; with `probe_n`, an `n^3` matmul timed after every step as the MFU peak's probe."""
+    step and `warmup` rounds; with `probe_n`, an `n^3` matmul timed after every step as the MFU peak's probe;
+    `tweaks[name](model)` runs on that config's built model before its first step."""
     first = next(iter(specs.values()))
+    if set(tweaks or {}) - set(specs):
+        raise ValueError(f"tweaks name configs not in specs: {sorted(set(tweaks) - set(specs))}")
     shared = {(a.corpus, a.vocab_size, a.seq_len, a.device) for a in specs.values()}
     if len(shared) > 1:
         raise ValueError(f"configs must share corpus, vocab_size, seq_len and device; got {sorted(shared)}")
@@ -217,6 +221,7 @@ def interleaved_train_steps(specs: dict[str, TrainArgs], rounds: int = 10, warmu
         raise ValueError(
             f"tokenizer has {data.vocab_size} tokens but the configs ask for vocab_size={first.vocab_size}")
     benches = {name: build_bench(a, seed, token_loader(a, data, seed)) for name, a in specs.items()}
+    for name, tweak in (tweaks or {}).items(): tweak(benches[name].model)
     first_step_s = {name: time_calls(b.train_step, 1, 0, b.device)[0] for name, b in benches.items()}
     probe_flops = []
     if probe_n:
@@ -536,6 +541,56 @@ def attention_check(a: TrainArgs, rounds: int = 10, warmup: int = 1, variants: d
     for r in table: r.update(seconds=median(times[r["config"]]), gflop_s=flops / median(times[r["config"]]) / 1e9)
     return dict(shape=(B, T, H, Dh), windows=windows, compiled=bool(a.compile), rounds=rounds, base=base, times=times,
                 table=table, useful_flops=flops, threads=torch.get_num_threads())
+
+# %% ../nbs/12_bench.ipynb #c6e910fe
+class LossHead(nn.Module):
+    "The model's loss head alone: `x (M,C), targets (M,) -> loss`, with `chunk_rows` rows per block (0: plain)."
+    def __init__(self, weight: torch.Tensor, vocab_size: int, chunk_rows: int):
+        super().__init__()
+        self.weight, self.vocab_size, self.chunk_rows = nn.Parameter(weight), vocab_size, chunk_rows
+    def forward(self, x, targets, reduction: str = "mean"):
+        return loss_head(x, self.weight, targets, self.vocab_size, self.chunk_rows, reduction)
+
+def loss_head_check(rows: int, width: int, vocab_size: int, chunk_rows=(256, 512, 1024),
+                    modes=("eager", "compiled", "eval"), rounds: int = 15, warmup: int = 1, device="cpu",
+                    threads: int | None = None, seed: int = 0) -> dict:
+    """Seconds per call of the loss head at `(rows, width, vocab_size)`, plain and at each `chunk_rows`, in each mode
+    (`eager`/`compiled`: forward+backward of the mean loss; `eval`: no-grad per-row losses), interleaved."""
+    if threads and str(device) == "cpu": torch.set_num_threads(threads)
+    unknown = set(modes) - {"eager", "compiled", "eval"}
+    if unknown: raise ValueError(f"unknown modes {sorted(unknown)}: use eager, compiled, eval")
+    g = torch.Generator(device=device).manual_seed(seed)
+    x = torch.randn(rows, width, generator=g, device=device, dtype=COMPUTE_DTYPE).requires_grad_()
+    weight = torch.randn(vocab_size, width, generator=g, device=device) * width ** -0.5   # logits of unit scale
+    targets = torch.randint(0, vocab_size, (rows,), generator=g, device=device)
+    if "compiled" in modes: raise_compile_limit(COMPILE_GRAPHS)
+    calls = {}
+    for n in (0, *chunk_rows):
+        head = LossHead(weight.clone(), vocab_size, n)
+        variant = "plain" if n == 0 else f"chunk{n}"
+        for mode in modes:
+            run = compile_model(head) if mode == "compiled" else head
+            if mode == "eval": call = torch.no_grad()(lambda run=run: run(x, targets, "none"))
+            else: call = _fwd_bwd(lambda run=run: run(x, targets), [x, head.weight])
+            calls[f"{mode} {variant}"] = call
+    times = interleaved_times(calls, rounds, warmup, device)
+    return dict(times=times, rows=rows, width=width, vocab_size=vocab_size, chunk_rows=list(chunk_rows),
+                modes=list(modes), rounds=rounds, device=str(device), dtype=str(COMPUTE_DTYPE).removeprefix("torch."),
+                threads=torch.get_num_threads())
+
+def head_table(res: dict, conf: float = 0.95) -> list[dict]:
+    """Per variant: median ms with its order-statistic interval, and the paired speed ratio to the same mode's plain
+    form (plain seconds / seconds) with its t-interval."""
+    rows = []
+    for mode in res["modes"]:
+        names = [n for n in res["times"] if n.split()[0] == mode]
+        times = {n: res["times"][n] for n in names}
+        # speed_table's rate is 1/seconds here: tokens_per_step 1
+        for r in speed_table(times, dict.fromkeys(names, 1), base=f"{mode} plain", conf=conf):
+            rows.append(dict(mode=mode, variant=r["config"].split()[1], ms=1e3 / r["tok_s"], ms_lo=1e3 / r["tok_s_hi"],
+                             ms_hi=1e3 / r["tok_s_lo"], speedup=r["ratio"], speedup_lo=r["ratio_lo"],
+                             speedup_hi=r["ratio_hi"], rounds=r["rounds"]))
+    return rows
 
 # %% ../nbs/12_bench.ipynb #102140e6
 def environment(device="cpu") -> dict:

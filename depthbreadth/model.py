@@ -16,9 +16,10 @@ from .layers import norm, rotary_tables, apply_rotary, Linear, BatchedLinear, ML
 from .attention import selected_backend, attend, attend_with_kvcache, branches_to_batch, batch_to_branches
 
 # %% auto #0
-__all__ = ['VE_GATE_CHANNELS', 'VE_TABLES_MATCHED', 'value_embed_branches', 'value_embed_tables', 'has_value_embed',
-           'CausalSelfAttention', 'Block', 'ParallelAttention', 'ParallelBlock', 'GPT', 'build_model',
-           'attention_flops', 'total_params', 'total_param_table']
+__all__ = ['VE_GATE_CHANNELS', 'VE_TABLES_MATCHED', 'LOGIT_SOFTCAP', 'LOSS_CHUNK_ROWS', 'value_embed_branches',
+           'value_embed_tables', 'has_value_embed', 'CausalSelfAttention', 'Block', 'ParallelAttention',
+           'ParallelBlock', 'default_loss_chunk_rows', 'ChunkedSoftcapCrossEntropy', 'chunked_softcap_cross_entropy',
+           'loss_head', 'GPT', 'build_model', 'attention_flops', 'total_params', 'total_param_table']
 
 # %% ../nbs/03_model.ipynb #fe5007dc
 VE_GATE_CHANNELS = 12
@@ -136,6 +137,87 @@ class ParallelBlock(nn.Module):
         x = x + self.attn(norm(x), ve, cos, sin, window, kv_cache)
         return x + self.mlp(norm(x))
 
+# %% ../nbs/03_model.ipynb #e2fccbd1
+LOGIT_SOFTCAP = 15.0
+# rows per block of the chunked loss head by (device type, compiled); absent: the plain form (measured: 03_model,
+# "The loss head, chunked")
+LOSS_CHUNK_ROWS = {("cpu", True): 1024}
+
+def default_loss_chunk_rows(device_type: str) -> int:
+    "The loss head's rows per block on `device_type`, compiled (while dynamo traces) or eager; 0: the plain form."
+    return LOSS_CHUNK_ROWS.get((device_type, torch.compiler.is_compiling()), 0)
+
+def _head_blocks(x, w, targets, softcap: float, chunk_rows: int, row_scale, padded_vocab: int, with_grad: bool):
+    """Per block of rows of `x (M,C)` against `w (V,C)`: the loss per row `(M,)` (0 where the target is -1) and, if
+    `with_grad`, `dx (M,C)` and `dw (Vpad,C)` of `sum(row_scale * loss)` (`row_scale`: a 0-d or `(M,)` tensor)."""
+    M, (V, C) = x.shape[0], w.shape
+    acc = torch.promote_types(x.dtype, torch.float32)            # fp32 logits; fp64 for fp64 inputs (the tests)
+    losses, dxs, dw_padded = [], [], None
+    if with_grad:
+        dw_padded = torch.zeros(padded_vocab, C, dtype=acc, device=x.device)
+        dw = dw_padded[:V]                                       # the padded rows keep a zero gradient
+    for s in range(0, M, chunk_rows):
+        xc, tc = x[s:s + chunk_rows], targets[s:s + chunk_rows]  # (m,C), (m,)
+        t = torch.tanh((xc @ w.t()).to(acc) / softcap)           # (m,V)
+        logits = softcap * t
+        lse = torch.logsumexp(logits, dim=-1)                    # (m,)
+        valid, tgt = tc != -1, tc.clamp(min=0).unsqueeze(1)
+        losses.append(torch.where(valid, lse - logits.gather(1, tgt).squeeze(1), 0.0))
+        if not with_grad: continue
+        scale = valid * (row_scale[s:s + chunk_rows] if row_scale.dim() else row_scale)
+        # softmax - onehot
+        g = torch.exp(logits - lse.unsqueeze(1)).scatter_add(1, tgt, -torch.ones_like(tgt, dtype=acc))
+        g = (g * (1 - t * t) * scale.unsqueeze(1)).to(x.dtype)   # d(scaled loss)/d(logits before the softcap)
+        dxs.append(g @ w)
+        if x.dtype == acc: dw.addmm_(g.t(), xc)
+        else: dw += (g.t() @ xc).to(acc)
+    return torch.cat(losses), (torch.cat(dxs) if with_grad else None), dw_padded
+
+class ChunkedSoftcapCrossEntropy(torch.autograd.Function):
+    "Softcapped cross-entropy of `x (M,C) @ weight[:V].T`, `chunk_rows` rows at a time; see the text above."
+    @staticmethod
+    def forward(ctx, x, weight, targets, vocab_size: int, softcap: float, chunk_rows: int, reduction: str,
+                needs_grad: bool):
+        count = (targets != -1).sum()
+        row_scale = 1 / count if reduction == "mean" else torch.ones((), device=x.device)
+        ctx.grads_now = needs_grad and reduction != "none"
+        ctx.args = (vocab_size, softcap, chunk_rows, weight.shape[0], weight.dtype)
+        losses, dx, dw = _head_blocks(x, weight[:vocab_size].to(x.dtype), targets, softcap, chunk_rows, row_scale,
+                                      weight.shape[0], ctx.grads_now)
+        if ctx.grads_now: ctx.save_for_backward(dx, dw)
+        else: ctx.save_for_backward(x, weight, targets)
+        if reduction == "none": return losses
+        return losses.sum() / count if reduction == "mean" else losses.sum()
+
+    @staticmethod
+    def backward(ctx, grad):
+        V, softcap, chunk_rows, padded_vocab, w_dtype = ctx.args
+        if ctx.grads_now:
+            dx, dw = ctx.saved_tensors
+            return dx * grad.to(dx.dtype), (dw * grad).to(w_dtype), None, None, None, None, None, None
+        x, weight, targets = ctx.saved_tensors                    # reduction "none": recompute, one block at a time
+        _, dx, dw = _head_blocks(x, weight[:V].to(x.dtype), targets, softcap, chunk_rows, grad, padded_vocab, True)
+        return dx, dw.to(w_dtype), None, None, None, None, None, None
+
+def chunked_softcap_cross_entropy(x, weight, targets, vocab_size: int, chunk_rows: int, softcap: float = LOGIT_SOFTCAP,
+                                  reduction: str = "mean"):
+    """Cross-entropy (`ignore_index=-1`) of the softcapped logits `x (M,C) @ weight[:vocab_size].T` (`weight (Vpad,C)`),
+    `chunk_rows` rows at a time: a scalar (`mean`, `sum`) or `(M,)` (`none`)."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"reduction must be mean, sum or none, not {reduction!r}")
+    if chunk_rows < 1: raise ValueError(f"chunk_rows must be >= 1, not {chunk_rows}")
+    needs_grad = torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad)
+    return ChunkedSoftcapCrossEntropy.apply(x, weight, targets, vocab_size, softcap, chunk_rows, reduction, needs_grad)
+
+def loss_head(x, weight, targets, vocab_size: int, chunk_rows: int = 0, reduction: str = "mean"):
+    """The model's loss: cross-entropy (`ignore_index=-1`) of the softcapped `x (M,C) @ weight[:vocab_size].T`, the
+    plain form (whole fp32 logits) for `chunk_rows=0`, else chunked."""
+    if chunk_rows > 0:
+        return chunked_softcap_cross_entropy(x, weight, targets, vocab_size, chunk_rows, reduction=reduction)
+    logits = F.linear(x, weight.to(x.dtype))[..., :vocab_size].float()
+    logits = LOGIT_SOFTCAP * torch.tanh(logits / LOGIT_SOFTCAP)
+    return F.cross_entropy(logits, targets, ignore_index=-1, reduction=reduction)
+
 # %% ../nbs/03_model.ipynb #6dbf5abf
 class GPT(nn.Module):
     "The reference GPT (`split_collect=False`) or the branched trunk: `idx (N,T)` -> logits `(N,T,V)`, or the loss."
@@ -165,6 +247,7 @@ class GPT(nn.Module):
         cos, sin = rotary_tables(self.rotary_seq_len, config.head_dim)
         self.register_buffer("cos", cos, persistent=False)
         self.register_buffer("sin", sin, persistent=False)
+        self.loss_chunk_rows: int | None = None                  # None: default_loss_chunk_rows; 0: plain head
 
     @torch.no_grad()
     def init_weights(self):
@@ -223,11 +306,13 @@ class GPT(nn.Module):
         if kv_cache is not None: kv_cache.advance(T)             # after the last layer wrote its k, v
         if self.branched: x = self.linear_out(x.reshape(N, T, -1))  # collect: (N,T,R*C) -> (N,T,C)
         x = norm(x)
-        logits = self.lm_head(x)[..., :cfg.vocab_size].float()
-        logits = 15 * torch.tanh(logits / 15)                    # softcap
-        if targets is None: return logits
-        loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-1,
-                               reduction=loss_reduction)
+        if targets is None:
+            logits = self.lm_head(x)[..., :cfg.vocab_size].float()
+            return LOGIT_SOFTCAP * torch.tanh(logits / LOGIT_SOFTCAP)
+        chunk_rows = (self.loss_chunk_rows if self.loss_chunk_rows is not None
+                      else default_loss_chunk_rows(x.device.type))
+        loss = loss_head(x.reshape(N * T, -1), self.lm_head.weight, targets.reshape(-1), cfg.vocab_size, chunk_rows,
+                         loss_reduction)
         return loss.view(N, T) if loss_reduction == "none" else loss
 
     @torch.inference_mode()
