@@ -1,10 +1,11 @@
 # Sourced by run.sh, test.sh, docs.sh, gpu.sh (and so .ci/run): the one place that decides which Python they run ($PY).
 #
 # Default: the project's .venv. The first call creates it with `python3 -m venv`, installs torch==2.13.0 when that venv
-# has none (on Linux without an NVIDIA driver the CPU wheel from download.pytorch.org, ~200 MB; elsewhere PyPI's wheel,
-# which on Linux is the multi-GB CUDA build), then the package in editable mode with its dev extras. It prints a line
-# per stage and its seconds at the end (106 s on a busy 2-core machine whose pip had a local wheel mirror; the time
-# scales with the network and the machine). A stamp keyed on pyproject.toml skips all of this when nothing changed, so later calls start at once.
+# has none (a wheel already on the machine if pip finds one offline; else, on Linux without an NVIDIA driver, the CPU
+# wheel from download.pytorch.org, ~200 MB; else PyPI's wheel, which on Linux is the multi-GB CUDA build), then the
+# package in editable mode with its dev extras. It prints a line per stage and its seconds at the end (77 s on 2 cores
+# whose pip had a local wheel mirror, 2026-12-07; the time scales with the network and the machine). A stamp keyed on
+# pyproject.toml skips all of this when nothing changed, so later calls start at once.
 # Not `set -e` here: the sourcing script keeps its own error handling (gpu.sh goes on after a failed stage).
 #
 # PYTHON=/path/to/python: use that interpreter as it is, no .venv and no pip (a machine whose environment is already
@@ -25,8 +26,11 @@ else
       echo "setup: creating .venv with $(python3 --version 2>&1) ($(command -v python3))"
       python3 -m venv .venv || fail "python3 -m venv .venv"
     fi
-    echo "setup: upgrading pip"
-    .venv/bin/python -m pip install -q -U pip || fail "upgrading pip"
+    # pip >= 21.3 installs a pyproject package in editable mode; only an older one is upgraded (seconds saved otherwise)
+    if ! .venv/bin/python -c "import pip, sys; sys.exit(tuple(map(int, pip.__version__.split('.')[:2])) < (21, 3))"; then
+      echo "setup: upgrading pip"
+      .venv/bin/python -m pip install -q -U pip || fail "upgrading pip"
+    fi
     if .venv/bin/python -c "import torch" 2>/dev/null; then
       echo "setup: torch $(.venv/bin/python -c 'import torch; print(torch.__version__)') is already installed; kept"
     else
