@@ -15,13 +15,14 @@ import torch.nn.functional as F
 from .runtime import COMPUTE_DTYPE
 
 # %% auto #0
-__all__ = ['FA4_KEYWORDS', 'TOLERANCE', 'CANDIDATES', 'MODULES', 'SUPPORTED_MAJOR', 'KERNEL_DTYPES', 'PROBE_SHAPES', 'ENV_VAR',
-           'PREFERENCE', 'naive_attention', 'sliding_window_mask', 'sdpa_attention', 'window_block_mask',
-           'flex_attention_window', 'torch_attention', 'torch_attention_with_kvcache', 'Kernel', 'fa4_attention',
-           'fa4_attention_backward', 'fa4_api_gaps', 'fa4_kernel', 'fa23_kernel', 'reference_errors',
-           'within_tolerance', 'probe_backend', 'probe_torch', 'BackendError', 'Selection', 'select_backend',
-           'this_machine', 'selected_backend', 'backend_status', 'backend_line', 'attend', 'attend_with_kvcache',
-           'attention_path', 'branches_to_batch', 'batch_to_branches', 'branches_to_heads', 'heads_to_branches']
+__all__ = ['WINDOW_BLOCK', 'FA4_KEYWORDS', 'TOLERANCE', 'CANDIDATES', 'MODULES', 'SUPPORTED_MAJOR', 'KERNEL_DTYPES',
+           'PROBE_SHAPES', 'ENV_VAR', 'PREFERENCE', 'naive_attention', 'sliding_window_mask', 'sdpa_attention',
+           'masked_sdpa_attention', 'window_blocks', 'window_block_mask', 'flex_attention_window', 'torch_attention',
+           'torch_attention_with_kvcache', 'Kernel', 'fa4_attention', 'fa4_attention_backward', 'fa4_api_gaps',
+           'fa4_kernel', 'fa23_kernel', 'reference_errors', 'within_tolerance', 'probe_backend', 'probe_torch',
+           'BackendError', 'Selection', 'select_backend', 'this_machine', 'selected_backend', 'backend_status',
+           'backend_line', 'attend', 'attend_with_kvcache', 'attention_path', 'branches_to_batch', 'batch_to_branches',
+           'branches_to_heads', 'heads_to_branches']
 
 # %% ../nbs/02_attention.ipynb #9ece3293
 def naive_attention(q, k, v, window: int | None = None):
@@ -48,8 +49,18 @@ def sliding_window_mask(T: int, S: int, window: int | None, device=None) -> torc
 
 def _covers(window: int | None, S: int) -> bool: return window is None or window >= S - 1  # window = full causal
 
+WINDOW_BLOCK = {"cpu": 64}   # query rows per block of window-only SDPA, by device type (absent: one masked call)
+
 def sdpa_attention(q, k, v, window: int | None = None):
-    "PyTorch SDPA on `(B,T,H,Dh)` tensors: `is_causal` when the window covers the context, else a boolean mask."
+    """PyTorch SDPA on `(B,T,H,Dh)` tensors: `is_causal` when the window covers the context, else a boolean mask; on a
+    device in `WINDOW_BLOCK`, a short window over a whole sequence goes in blocks of queries (`window_blocks`)."""
+    T, S = q.size(1), k.size(1)
+    block = WINDOW_BLOCK.get(q.device.type)
+    if block and T == S and T > block and not _covers(window, S): return window_blocks(q, k, v, window, block)
+    return masked_sdpa_attention(q, k, v, window)
+
+def masked_sdpa_attention(q, k, v, window: int | None = None):
+    "One SDPA call on `(B,T,H,Dh)` tensors: `is_causal` when the window covers the context, else a boolean mask."
     T, S = q.size(1), k.size(1)
     if T == 1:                                     # decode: one query at the last position, no mask needed
         if not _covers(window, S): k, v = k[:, S - window - 1:], v[:, S - window - 1:]
@@ -59,6 +70,17 @@ def sdpa_attention(q, k, v, window: int | None = None):
     q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)  # (B,H,T,Dh)
     y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal, enable_gqa=q.size(1) != k.size(1))
     return y.transpose(1, 2)
+
+def window_blocks(q, k, v, window: int, block: int):
+    """Window-only attention for `T == S`: query rows `[start, start+block)` through `sdpa_attention` over only the keys
+    `[start-window, start+block)` their window reaches, instead of one masked `(T,T)` call."""
+    out = []
+    for start in range(0, q.size(1), block):
+        stop, lo = min(start + block, q.size(1)), max(0, start - window)
+        # the block's queries are the last rows of keys lo..stop, which is what the (T,S) mask assumes
+        out.append(masked_sdpa_attention(q[:, start:stop], k[:, lo:stop], v[:, lo:stop], window))   # (B,stop-start,H,Dh)
+    return torch.cat(out, dim=1)                                                            # (B,T,H,Dh)
+
 
 # %% ../nbs/02_attention.ipynb #089a5396
 def window_block_mask(T: int, S: int, window: int, device="cpu"):
