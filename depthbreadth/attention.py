@@ -72,8 +72,8 @@ def masked_sdpa_attention(q, k, v, window: int | None = None):
     return y.transpose(1, 2)
 
 def window_blocks(q, k, v, window: int, block: int):
-    """Window-only attention for `T == S`: query rows `[start, start+block)` through `sdpa_attention` over only the keys
-    `[start-window, start+block)` their window reaches, instead of one masked `(T,T)` call."""
+    """Window-only attention for `T == S`: query rows `[start, start+block)`, each block one `masked_sdpa_attention` call
+    over only the keys `[start-window, start+block)` its window reaches, instead of one masked `(T,T)` call."""
     out = []
     for start in range(0, q.size(1), block):
         stop, lo = min(start + block, q.size(1)), max(0, start - window)

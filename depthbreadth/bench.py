@@ -20,8 +20,8 @@ from .runtime import COMPUTE_DTYPE, raise_compile_limit, sync, peak_memory_mb, v
 from .ranking import t_quantile, median_interval
 from .config import BASELINE_TAG, window_sizes, run_tag
 from .layers import norm, apply_rotary, rotary_tables, Linear, BatchedLinear, ParallelMLP
-from .attention import (attend, branches_to_heads, heads_to_branches, backend_status, backend_line, sdpa_attention, masked_sdpa_attention,
-                        naive_attention, sliding_window_mask)
+from .attention import (attend, branches_to_heads, heads_to_branches, backend_status, backend_line, sdpa_attention,
+                        masked_sdpa_attention, naive_attention, sliding_window_mask)
 from .model import (VE_GATE_CHANNELS, Block, ParallelBlock, ParallelAttention, build_model, has_value_embed,
                                value_embed_tables, attention_flops, loss_head)
 from .data import TokenLoader, get_data, token_dtype
@@ -508,7 +508,8 @@ def band_attention(q, k, v, window: int | None = None, block: int = 64, attend_f
         out.append(attend_fn(q[:, start:stop], k[:, lo:stop], v[:, lo:stop], window))
     return torch.cat(out, dim=1)
 
-ATTENTION_VARIANTS = {"sdpa (production)": sdpa_attention, "sdpa masked (one call)": masked_sdpa_attention, "sdpa band 64": partial(band_attention, block=64),
+ATTENTION_VARIANTS = {"sdpa (production)": sdpa_attention, "sdpa masked (one call)": masked_sdpa_attention,
+                      "sdpa band 64": partial(band_attention, block=64),
                       "sdpa band 128": partial(band_attention, block=128), "matmul": matmul_attention,
                       "matmul band 64": partial(band_attention, block=64, attend_fn=matmul_attention)}
 
