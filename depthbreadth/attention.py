@@ -71,15 +71,16 @@ def masked_sdpa_attention(q, k, v, window: int | None = None):
     y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal, enable_gqa=q.size(1) != k.size(1))
     return y.transpose(1, 2)
 
-def window_blocks(q, k, v, window: int, block: int):
-    """Window-only attention for `T == S`: query rows `[start, start+block)`, each block one `masked_sdpa_attention` call
-    over only the keys `[start-window, start+block)` its window reaches, instead of one masked `(T,T)` call."""
+def window_blocks(q, k, v, window: int, block: int, attend_fn=masked_sdpa_attention):
+    """Window-only attention for `T == S`: query rows `[start, start+block)`, each block one `attend_fn` call (by default
+    one masked SDPA call) over only the keys `[start-window, start+block)` its window reaches, instead of one masked
+    `(T,T)` call."""
     out = []
     for start in range(0, q.size(1), block):
         stop, lo = min(start + block, q.size(1)), max(0, start - window)
         # the block's queries are the last rows of keys lo..stop, which is what the (T,S) mask assumes
-        out.append(masked_sdpa_attention(q[:, start:stop], k[:, lo:stop], v[:, lo:stop], window))   # (B,stop-start,H,Dh)
-    return torch.cat(out, dim=1)                                                            # (B,T,H,Dh)
+        out.append(attend_fn(q[:, start:stop], k[:, lo:stop], v[:, lo:stop], window))   # (B,stop-start,H,Dh)
+    return torch.cat(out, dim=1)                                                # (B,T,H,Dh)
 
 
 # %% ../nbs/02_attention.ipynb #089a5396

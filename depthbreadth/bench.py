@@ -21,7 +21,7 @@ from .ranking import t_quantile, median_interval
 from .config import BASELINE_TAG, window_sizes, run_tag
 from .layers import norm, apply_rotary, rotary_tables, Linear, BatchedLinear, ParallelMLP
 from .attention import (attend, branches_to_heads, heads_to_branches, backend_status, backend_line, sdpa_attention,
-                        masked_sdpa_attention, naive_attention, sliding_window_mask)
+                        masked_sdpa_attention, window_blocks, naive_attention, sliding_window_mask)
 from .model import (VE_GATE_CHANNELS, Block, ParallelBlock, ParallelAttention, build_model, has_value_embed,
                                value_embed_tables, attention_flops, loss_head)
 from .data import TokenLoader, get_data, token_dtype
@@ -496,20 +496,14 @@ def matmul_attention(q, k, v, window: int | None = None):
     scores = scores.masked_fill(~sliding_window_mask(q.size(2), k.size(2), window, q.device), float("-inf"))
     return (scores.softmax(-1) @ v).transpose(1, 2)
 
-def band_attention(q, k, v, window: int | None = None, block: int = 64, attend_fn=sdpa_attention):
-    """Window-only attention: query blocks of `block` rows, each through `attend_fn` over the keys its window reaches
-    (`T == S`, equal heads); a window covering the context is one full causal call."""
-    T = q.size(1)
-    if window is None or window >= T - 1: return attend_fn(q, k, v, window)
-    out = []
-    for start in range(0, T, block):
-        stop, lo = min(start + block, T), max(0, start - window)
-        # the block's queries are the last rows of the keys lo..stop: attend_fn's (T,S) mask is right as it is
-        out.append(attend_fn(q[:, start:stop], k[:, lo:stop], v[:, lo:stop], window))
-    return torch.cat(out, dim=1)
+def band_attention(q, k, v, window: int | None = None, block: int = 64, attend_fn=masked_sdpa_attention):
+    """`attention.window_blocks` with any block size and `attend_fn`, for any window (`T == S`, equal heads): a window
+    covering the context is one full causal call."""
+    if window is None or window >= q.size(1) - 1: return attend_fn(q, k, v, window)
+    return window_blocks(q, k, v, window, block, attend_fn)
 
+# production on CPU is the band of 64 over masked SDPA (attention.WINDOW_BLOCK); the one masked call was production before
 ATTENTION_VARIANTS = {"sdpa (production)": sdpa_attention, "sdpa masked (one call)": masked_sdpa_attention,
-                      "sdpa band 64": partial(band_attention, block=64),
                       "sdpa band 128": partial(band_attention, block=128), "matmul": matmul_attention,
                       "matmul band 64": partial(band_attention, block=64, attend_fn=matmul_attention)}
 
