@@ -74,10 +74,11 @@ def toy_inputs(folder: Path) -> tuple[Path, Path]:
 
 # %% ../nbs/15_stage2.ipynb #ec204b4c
 def run_stage2(st: Stage2, root: Path, max_runs: int | None = None, groups: list | None = None,
-               conditions: list | None = None, save_every: int = 25, extra: dict | None = None) -> int:
+               conditions: list | None = None, save_every: int = 25, extra: dict | None = None, notebooks: bool = True) -> int:
     """Run what `st` still needs, group by group in priority order (a group is planned again after each run, so an LR
     check's result plans what follows), at most `max_runs` new runs; a failed run is not retried in this call. `extra`:
-    trainer settings of every new run outside its identity (e.g. the design a study was started with)."""
+    trainer settings of every new run outside its identity (e.g. the design a study was started with). `notebooks=False`:
+    the runs train in this process (`run_study`)."""
     left, tried = max_runs, set()
     for g in st.run_plans():
         if groups is not None and g not in groups: continue
@@ -85,7 +86,8 @@ def run_stage2(st: Stage2, root: Path, max_runs: int | None = None, groups: list
             tried.add(e.run_dir)
             print(f"{g}: {e.name}")
             run_study([(e.tag, e.seed, e.settings)], e.folder, root, preset=e.preset, tokens=e.tokens,
-                      eval_every=e.eval_every, corpus=e.corpus, save_every=save_every, settings=e.shared, extra=extra)
+                      eval_every=e.eval_every, corpus=e.corpus, save_every=save_every, settings=e.shared, extra=extra,
+                      notebooks=notebooks)
             if left is not None: left -= 1
     return len(tried)
 

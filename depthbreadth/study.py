@@ -6,7 +6,7 @@ Docs: https://depthbreadth.github.io/depthbreadth/study.html.md"""
 
 # %% ../nbs/11_study.ipynb #0c3ad4e3
 from __future__ import annotations
-import json, math, os, time
+import contextlib, json, math, os, time
 from pathlib import Path
 from .config import grid_rows
 from .checkpoint import write_json
@@ -52,13 +52,13 @@ def run_finished(run_dir: Path, args: dict) -> bool:
 
 # %% ../nbs/11_study.ipynb #a3139557
 def run_study(plan: list[tuple], out_dir: Path, root: Path, *, preset: str, tokens: int, eval_every: int, corpus: str,
-              save_every: int = 25, extra: dict | None = None, settings: dict | None = None) -> dict[str, dict]:
+              save_every: int = 25, extra: dict | None = None, settings: dict | None = None,
+              notebooks: bool = True) -> dict[str, dict]:
     """Run every `(tag, seed)` or `(tag, seed, run_settings)` of `plan` through `root/nbs/train.ipynb` (papermill) into
-    `out_dir/<name>.ipynb` and the run directory `out_dir/<name>/` (`run_name`). Finished runs are skipped,
-    half-finished ones resume from their checkpoint. `settings` (all runs) and `run_settings` are train arguments that
-    identify a run; `extra` goes to the trainer unchanged. Every tag is checked before anything runs. Returns `{name:
-    summary}`."""
-    import papermill as pm   # only the study notebooks need it (the `dev` extra)
+    `out_dir/<name>.ipynb` and the run directory `out_dir/<name>/` (`run_name`); `notebooks=False`: train in this
+    process, its printed lines into `out_dir/<name>.log`. Finished runs are skipped, half-finished ones resume from
+    their checkpoint. `settings` (all runs) and `run_settings` are train arguments that identify a run; `extra` goes to
+    the trainer unchanged. Every tag is checked before anything runs. Returns `{name: summary}`."""
     out_dir, root = Path(out_dir), Path(root)
     runs = [(tag, seed, run_name(tag, seed, own), {**(settings or {}), **own}) for tag, seed, *rest in plan
             for own in [rest[0] if rest else {}]]
@@ -69,21 +69,17 @@ def run_study(plan: list[tuple], out_dir: Path, root: Path, *, preset: str, toke
     trainer_extra = {"eval_at_start": eval_every > 0, **(extra or {}), "save_every": save_every, "progress": False}
     done = {}
     for tag, seed, name, own, args in runs:
-        run_dir, notebook = out_dir / name, out_dir / f"{name}.ipynb"
+        run_dir, notebook = out_dir / name, out_dir / f"{name}.{'ipynb' if notebooks else 'log'}"
         if run_finished(run_dir, args):
             print(f"{name}: finished, skipped"); done[name] = recorded_run(run_dir, args); continue
         # a recorded failure, retried now
         if recorded_run(run_dir, args) is not None: (run_dir / "summary.json").unlink()
         t0, error = time.perf_counter(), None
         try:
-            pm.execute_notebook(os.path.relpath(root / "nbs" / "train.ipynb"), os.path.relpath(notebook),
-                                kernel_name="python3", cwd=str(root), progress_bar=False,
-                                parameters=dict({k: v for k, v in args.items() if k not in own},
-                                                run_dir=os.path.relpath(run_dir, root), resume=True, overwrite=False,
-                                                extra=dict(trainer_extra, **own)))
+            if notebooks: _train_notebook(root, notebook, run_dir, args, own, trainer_extra)
+            else: _train_here(root, notebook, run_dir, args, trainer_extra)
         except Exception as e:   # one run's failure must not end the study
-            error = (f"{e.ename}: {e.evalue}" if isinstance(e, pm.PapermillExecutionError)
-                     else f"{type(e).__name__}: {e}")
+            error = f"{e.ename}: {e.evalue}" if hasattr(e, "ename") else f"{type(e).__name__}: {e}"
         s = recorded_run(run_dir, args)
         # the notebook raised before the trainer wrote a summary: record the failure for the ranking
         if s is None:
@@ -94,6 +90,25 @@ def run_study(plan: list[tuple], out_dir: Path, root: Path, *, preset: str, toke
         print(f"{name}: {s['status']} in {time.perf_counter() - t0:.0f}s{note}")
         done[name] = s
     return done
+
+def _train_notebook(root: Path, notebook: Path, run_dir: Path, args: dict, own: dict, trainer_extra: dict):
+    "One run as an executed `train.ipynb` in a fresh kernel: the notebook's parameters, and `extra` for the rest."
+    import papermill as pm   # only the study notebooks need it (the `dev` extra)
+    pm.execute_notebook(os.path.relpath(root / "nbs" / "train.ipynb"), os.path.relpath(notebook), kernel_name="python3",
+                        cwd=str(root), progress_bar=False,
+                        parameters=dict({k: v for k, v in args.items() if k not in own}, run_dir=os.path.relpath(run_dir, root),
+                                        resume=True, overwrite=False, extra=dict(trainer_extra, **own)))
+
+def _train_here(root: Path, log: Path, run_dir: Path, args: dict, trainer_extra: dict):
+    """The same run in this process (the arguments `train.ipynb` would pass the trainer), from `root` as the notebook
+    runs, its printed lines into `log`."""
+    from depthbreadth.trainer import train
+    here = os.getcwd()
+    with open(log, "w") as f, contextlib.redirect_stdout(f), contextlib.redirect_stderr(f):
+        try:
+            os.chdir(root)
+            train(**{**args, **trainer_extra}, run_dir=os.path.relpath(run_dir, root), resume=True, overwrite=False)
+        finally: os.chdir(here)
 
 # %% ../nbs/11_study.ipynb #dc010f3d
 LR_GRID, LR_LIMITS = (0.5, 1.0, 2.0, 4.0), (1 / 16, 64.0)

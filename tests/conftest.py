@@ -15,9 +15,9 @@ import pytest
 
 SHARED = {"test_docs.py": "docs", "test_gpu_kit.py": "gpu_kit", "test_reliability.py": "reliability",
           "test_train_dist.py": "torchrun", "test_optim_dist.py": "torchrun"}
-EXPECTED_S = {"test_notebook[03_model]": 87, "test_notebook[compare]": 81, "test_notebook[08_trainer]": 80, "docs": 55,
-              "reliability": 50, "gpu_kit": 32, "test_notebook[sweep]": 31, "test_notebook[11_study]": 30,
-              "test_notebook[12_bench]": 29, "test_notebook[04_optim]": 26, "test_notebook[lr_sweep]": 23,
+EXPECTED_S = {"test_notebook[03_model]": 87, "test_notebook[compare]": 20, "test_notebook[08_trainer]": 80, "docs": 55,
+              "reliability": 50, "gpu_kit": 32, "test_notebook[sweep]": 12, "test_notebook[11_study]": 30,
+              "test_notebook[12_bench]": 29, "test_notebook[04_optim]": 26, "test_notebook[lr_sweep]": 10,
               "test_notebook[05a_data]": 23, "test_readme_commands_run_on_a_fresh_clone": 20,
               "test_notebook[02_attention]": 20, "test_notebook[00_runtime]": 15, "torchrun": 15, "test_main_job": 15}
 
