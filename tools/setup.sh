@@ -11,6 +11,11 @@
 # PYTHON=/path/to/python: use that interpreter as it is, no .venv and no pip (a machine whose environment is already
 # prepared: a GPU machine with its CUDA torch and the offline wheelhouse of tools/wheelhouse.sh, a conda env, a test).
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
+# Python writes the .pyc file of each module it imports (into .venv, and __pycache__/ here, which git ignores), also
+# where the environment sets PYTHONDONTWRITEBYTECODE (this project's machines do): without them every process compiles
+# the sources of torch, pandas and matplotlib again, 3.4 s more per process on 2 cores (2026-12-07), and the test suite
+# and the main job start dozens of processes and kernels.
+unset PYTHONDONTWRITEBYTECODE
 fail() { echo "setup: $1 failed (the first set-up needs a network; run the command again to retry)" >&2; exit 1; }
 if [ -n "${PYTHON:-}" ]; then
   command -v "$PYTHON" >/dev/null || { echo "setup: PYTHON=$PYTHON is not an interpreter on this machine" >&2; exit 2; }
