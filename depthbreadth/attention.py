@@ -320,8 +320,10 @@ def probe_torch(capability: tuple | None, device="cuda", dtype=torch.bfloat16,
     """The PyTorch candidate always works; on CUDA FlexAttention must pass the reference check at the windowed `shapes`
     to serve windows -> (outcome, use_flex)."""
     if capability is None or not str(device).startswith("cuda"):
-        return (_outcome("ok", "SDPA; windows as masked SDPA (FlexAttention backward is CUDA-only)",
-                         "ok(window=masked)"), False)
+        block = WINDOW_BLOCK.get(torch.device(device).type)      # a CPU: short windows in query blocks (`sdpa_attention`)
+        how, short = ((f"windows in blocks of {block} queries over the keys they reach", f"ok(window=blocks{block})")
+                      if block else ("windows as masked SDPA", "ok(window=masked)"))
+        return _outcome("ok", f"SDPA; {how} (FlexAttention backward is CUDA-only)", short), False
     flex = lambda q, k, v, w: torch_attention(q, k, v, w, use_flex=True)
     try: errors = _probe_errors(flex, device, dtype, shapes, windowed_only=True)
     except Exception as e:
