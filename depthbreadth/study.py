@@ -103,11 +103,11 @@ def _train_here(root: Path, log: Path, run_dir: Path, args: dict, trainer_extra:
     """The same run in this process (the arguments `train.ipynb` would pass the trainer), from `root` as the notebook
     runs, its printed lines into `log`."""
     from depthbreadth.trainer import train
-    here = os.getcwd()
+    here, run_dir = os.getcwd(), os.path.relpath(run_dir, root)       # resolved against this directory, before the chdir
     with open(log, "w") as f, contextlib.redirect_stdout(f), contextlib.redirect_stderr(f):
         try:
             os.chdir(root)
-            train(**{**args, **trainer_extra}, run_dir=os.path.relpath(run_dir, root), resume=True, overwrite=False)
+            train(**{**args, **trainer_extra}, run_dir=run_dir, resume=True, overwrite=False)
         finally: os.chdir(here)
 
 # %% ../nbs/11_study.ipynb #dc010f3d
