@@ -3,8 +3,8 @@
 # Default: the project's .venv. The first call creates it with `python3 -m venv`, installs torch==2.13.0 when that venv
 # has none (a wheel already on the machine if pip finds one offline; else, on Linux without an NVIDIA driver, the CPU
 # wheel from download.pytorch.org, ~200 MB; else PyPI's wheel, which on Linux is the multi-GB CUDA build), then the
-# package in editable mode with its dev extras. It prints a line per stage and its seconds at the end (41 s on 2 cores
-# whose pip had a local wheel mirror, 2026-12-07; the time scales with the network and the machine). A stamp keyed on
+# package in editable mode with its dev extras. It prints a line per stage and its seconds at the end (28-30 s on 2
+# cores whose pip had a local wheel mirror, 2026-12-07; the time scales with the network and the machine). A stamp keyed on
 # pyproject.toml skips all of this when nothing changed, so later calls start at once.
 # Not `set -e` here: the sourcing script keeps its own error handling (gpu.sh goes on after a failed stage).
 #
