@@ -34,9 +34,10 @@ __all__ = ['FRESH_ENV', 'ATTENTION_VARIANTS', 'bench_args', 'time_calls', 'count
            'interleaved_times', 'rotated', 'split_half_ratios', 'memory_kind', 'memory_start_mb', 'token_loader',
            'build_bench', 'measure_config', 'run_fresh', 'interleaved_train_steps', 'speed_table', 'decode_latency',
            'interleaved_decode', 'decode_table', 'decode_models', 'decode_benchmark', 'EinsumBatchedLinear',
-           'LoopBatchedLinear', 'with_variant', 'linear_check', 'BranchBatched', 'BranchLoop', 'trunk_inputs',
-           'impl_check', 'HeadsParallelAttention', 'layout_check', 'matmul_attention', 'band_attention', 'score_area',
-           'attention_check', 'LossHead', 'loss_head_check', 'head_table', 'environment', 'device_slug']
+           'OneBmmBatchedLinear', 'one_bmm', 'LoopBatchedLinear', 'with_variant', 'linear_check', 'BranchBatched',
+           'BranchLoop', 'trunk_inputs', 'impl_check', 'HeadsParallelAttention', 'layout_check', 'matmul_attention',
+           'band_attention', 'score_area', 'attention_check', 'LossHead', 'loss_head_check', 'head_table',
+           'environment', 'device_slug']
 
 # %% ../nbs/12_bench.ipynb #be6d583f
 def bench_args(row, preset: str = "cpu", grad_accum: int | None = None, **overrides) -> TrainArgs:
@@ -339,6 +340,20 @@ class EinsumBatchedLinear(BatchedLinear):
     "`BatchedLinear` as one einsum `'ntri,roi->ntro'` (torch chooses the contraction)."
     def forward(self, x): return torch.einsum("ntri,roi->ntro", x, self.weight.to(x.dtype))
 
+class OneBmmBatchedLinear(BatchedLinear):
+    """`BatchedLinear` as one `bmm` over the R branches whatever the CPU's threads (production before the row split,
+    `layers.row_split`)."""
+    def forward(self, x):
+        N, T, R, I = x.shape
+        y = torch.bmm(x.permute(2, 0, 1, 3).reshape(R, N * T, I), self.weight.to(x.dtype).transpose(1, 2))   # (R,N*T,O)
+        return y.view(R, N, T, -1).permute(1, 2, 0, 3)
+
+def one_bmm(model: nn.Module) -> nn.Module:
+    "`model` itself, its `BatchedLinear`s (exact type) switched in place to `OneBmmBatchedLinear`."
+    for m in model.modules():
+        if type(m) is BatchedLinear: m.__class__ = OneBmmBatchedLinear
+    return model
+
 class LoopBatchedLinear(BatchedLinear):
     """`BatchedLinear` as a Python loop over the R branches: R ordinary linear maps, each R times smaller than the
     batched GEMM."""
@@ -366,12 +381,13 @@ def _fwd_bwd(fn, params):
 def linear_check(branches: int, width: int, batch_size: int, seq_len: int, device="cpu", steps: int = 5,
                  warmup: int = 1) -> list[dict]:
     """Median forward+backward seconds of a `ParallelMLP` per `BatchedLinear` variant and input memory order,
-    interleaved."""
+    interleaved (`bmm` is production: on a CPU whose threads do not divide R, split rows; `bmm unsplit` one `bmm` over R)."""
     torch.manual_seed(0)
     mlp = ParallelMLP(branches, width).to(device)
     for p in mlp.parameters(): nn.init.normal_(p, std=0.02)
-    mlps = dict(bmm=mlp, einsum=with_variant(mlp, BatchedLinear, EinsumBatchedLinear),
-                loop=with_variant(mlp, BatchedLinear, LoopBatchedLinear))
+    mlps = {"bmm": mlp, "bmm unsplit": with_variant(mlp, BatchedLinear, OneBmmBatchedLinear),
+            "einsum": with_variant(mlp, BatchedLinear, EinsumBatchedLinear),
+            "loop": with_variant(mlp, BatchedLinear, LoopBatchedLinear)}
     N, T, R, C = batch_size, seq_len, branches, width
     xs = {"(N,T,R,C)": torch.randn(N, T, R, C, device=device, dtype=COMPUTE_DTYPE).requires_grad_(),
           "(R,N,T,C)": torch.randn(R, N, T, C, device=device, dtype=COMPUTE_DTYPE).permute(1, 2, 0, 3).requires_grad_()}

@@ -6,13 +6,15 @@ Docs: https://depthbreadth.github.io/depthbreadth/layers.html.md"""
 
 # %% ../nbs/01_layers.ipynb #65cdafb6
 from __future__ import annotations
+import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .runtime import COMPUTE_DTYPE
 
 # %% auto #0
-__all__ = ['norm', 'rotary_tables', 'apply_rotary', 'Linear', 'BatchedLinear', 'MLP', 'ParallelMLP']
+__all__ = ['SPLIT_MIN_ROWS', 'norm', 'rotary_tables', 'apply_rotary', 'Linear', 'row_split', 'BatchedLinear', 'MLP',
+           'ParallelMLP']
 
 # %% ../nbs/01_layers.ipynb #afb7efd2
 def norm(x: torch.Tensor) -> torch.Tensor:
@@ -40,8 +42,26 @@ class Linear(nn.Linear):
         super().__init__(in_features, out_features, bias=False, device=device, dtype=dtype)
     def forward(self, x): return F.linear(x, self.weight.to(x.dtype))
 
+SPLIT_MIN_ROWS = 256   # fewest rows a piece of a split branch keeps (decode steps have a few rows: never split)
+
+def _cpu_threads() -> int:
+    "This process's intra-op CPU threads."
+    return torch.get_num_threads()
+# a constant to torch.compile, as `torch.compiler.assume_constant_result` marks it (set here without importing
+# torch._dynamo, ~2 s at import); the thread count is part of dynamo's global-state guard, so a change recompiles
+_cpu_threads._dynamo_marked_constant = True
+
+def row_split(n_branches: int, rows: int, device_type: str) -> int:
+    """Pieces each branch's `rows` are cut into so that a CPU's threads divide the batched GEMM's `n_branches * pieces`
+    matrices; 1 (no cut) on other devices, when the threads divide `n_branches`, or when a piece would be small."""
+    if device_type != "cpu": return 1
+    threads = _cpu_threads()
+    s = threads // math.gcd(n_branches, threads)
+    return s if s > 1 and rows % s == 0 and rows // s >= SPLIT_MIN_ROWS else 1
+
 class BatchedLinear(nn.Module):
-    "R independent bias-free linear maps: weight `(R,O,I)`, `x (N,T,R,I) -> (N,T,R,O)` as one batched GEMM."
+    """R independent bias-free linear maps: weight `(R,O,I)`, `x (N,T,R,I) -> (N,T,R,O)` as one batched GEMM (on a CPU
+    whose threads do not divide R, over `row_split` pieces of each branch's rows)."""
     def __init__(self, n_branches: int, in_features: int, out_features: int, device=None, dtype=None):
         super().__init__()
         self.n_branches, self.in_features, self.out_features = n_branches, in_features, out_features
@@ -49,8 +69,10 @@ class BatchedLinear(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         N, T, R, I = x.shape
-        w = self.weight.to(x.dtype)
-        y = torch.bmm(x.permute(2, 0, 1, 3).reshape(R, N * T, I), w.transpose(1, 2))  # (R,N*T,O)
+        w = self.weight.to(x.dtype).transpose(1, 2)                                    # (R,I,O)
+        s = row_split(R, N * T, x.device.type)
+        if s > 1: w = w.unsqueeze(1).expand(R, s, I, w.size(-1)).reshape(R * s, I, -1)    # (R*s,I,O): each branch's, s times
+        y = torch.bmm(x.permute(2, 0, 1, 3).reshape(R * s, N * T // s, I), w)          # (R*s,N*T/s,O)
         return y.view(R, N, T, -1).permute(1, 2, 0, 3)                                 # (N,T,R,O), branch-major memory
 
     def extra_repr(self):
