@@ -19,7 +19,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from .runtime import COMPUTE_DTYPE, raise_compile_limit, sync, peak_memory_mb, versions, device_name
 from .ranking import t_quantile, median_interval
 from .config import BASELINE_TAG, window_sizes, run_tag
-from .layers import norm, apply_rotary, rotary_tables, Linear, BatchedLinear, ParallelMLP
+from .layers import norm, apply_rotary, rotary_tables, Linear, BatchedLinear, ParallelMLP, row_split
 from .attention import (attend, branches_to_heads, heads_to_branches, backend_status, backend_line, sdpa_attention,
                         masked_sdpa_attention, window_blocks, naive_attention, sliding_window_mask)
 from .model import (VE_GATE_CHANNELS, Block, ParallelBlock, ParallelAttention, build_model, has_value_embed,
@@ -381,13 +381,16 @@ def _fwd_bwd(fn, params):
 def linear_check(branches: int, width: int, batch_size: int, seq_len: int, device="cpu", steps: int = 5,
                  warmup: int = 1) -> list[dict]:
     """Median forward+backward seconds of a `ParallelMLP` per `BatchedLinear` variant and input memory order,
-    interleaved (`bmm` is production: on a CPU whose threads do not divide R, split rows; `bmm unsplit` one `bmm` over R)."""
+    interleaved (`bmm` is production: on a CPU whose threads do not divide R, split rows; `bmm unsplit`, measured only where production
+    splits, one `bmm` over R)."""
     torch.manual_seed(0)
     mlp = ParallelMLP(branches, width).to(device)
     for p in mlp.parameters(): nn.init.normal_(p, std=0.02)
-    mlps = {"bmm": mlp, "bmm unsplit": with_variant(mlp, BatchedLinear, OneBmmBatchedLinear),
-            "einsum": with_variant(mlp, BatchedLinear, EinsumBatchedLinear),
+    mlps = {"bmm": mlp, "einsum": with_variant(mlp, BatchedLinear, EinsumBatchedLinear),
             "loop": with_variant(mlp, BatchedLinear, LoopBatchedLinear)}
+    # the unsplit bmm only where production splits (otherwise it is the same path as "bmm")
+    if row_split(branches, batch_size * seq_len, torch.device(device).type) > 1:
+        mlps["bmm unsplit"] = with_variant(mlp, BatchedLinear, OneBmmBatchedLinear)
     N, T, R, C = batch_size, seq_len, branches, width
     xs = {"(N,T,R,C)": torch.randn(N, T, R, C, device=device, dtype=COMPUTE_DTYPE).requires_grad_(),
           "(R,N,T,C)": torch.randn(R, N, T, C, device=device, dtype=COMPUTE_DTYPE).permute(1, 2, 0, 3).requires_grad_()}
