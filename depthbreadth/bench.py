@@ -381,8 +381,8 @@ def _fwd_bwd(fn, params):
 def linear_check(branches: int, width: int, batch_size: int, seq_len: int, device="cpu", steps: int = 5,
                  warmup: int = 1) -> list[dict]:
     """Median forward+backward seconds of a `ParallelMLP` per `BatchedLinear` variant and input memory order,
-    interleaved (`bmm` is production: on a CPU whose threads do not divide R, split rows; `bmm unsplit`, measured only where production
-    splits, one `bmm` over R)."""
+    interleaved. `bmm` is production (on a CPU whose threads do not divide R, over split rows); `bmm unsplit`, one `bmm`
+    over R, is measured only where production splits."""
     torch.manual_seed(0)
     mlp = ParallelMLP(branches, width).to(device)
     for p in mlp.parameters(): nn.init.normal_(p, std=0.02)
