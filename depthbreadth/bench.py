@@ -34,10 +34,10 @@ __all__ = ['FRESH_ENV', 'ATTENTION_VARIANTS', 'bench_args', 'time_calls', 'count
            'interleaved_times', 'rotated', 'split_half_ratios', 'memory_kind', 'memory_start_mb', 'token_loader',
            'build_bench', 'measure_config', 'run_fresh', 'interleaved_train_steps', 'speed_table', 'decode_latency',
            'interleaved_decode', 'decode_table', 'decode_models', 'decode_benchmark', 'EinsumBatchedLinear',
-           'OneBmmBatchedLinear', 'one_bmm', 'LoopBatchedLinear', 'with_variant', 'linear_check', 'BranchBatched',
-           'BranchLoop', 'trunk_inputs', 'impl_check', 'HeadsParallelAttention', 'layout_check', 'matmul_attention',
-           'band_attention', 'score_area', 'attention_check', 'LossHead', 'loss_head_check', 'head_table',
-           'environment', 'device_slug']
+           'OneBmmBatchedLinear', 'LoopBatchedLinear', 'switch_variant', 'with_variant', 'linear_check',
+           'BranchBatched', 'BranchLoop', 'trunk_inputs', 'impl_check', 'HeadsParallelAttention', 'layout_check',
+           'matmul_attention', 'band_attention', 'score_area', 'attention_check', 'LossHead', 'loss_head_check',
+           'head_table', 'environment', 'device_slug']
 
 # %% ../nbs/12_bench.ipynb #be6d583f
 def bench_args(row, preset: str = "cpu", grad_accum: int | None = None, **overrides) -> TrainArgs:
@@ -348,12 +348,6 @@ class OneBmmBatchedLinear(BatchedLinear):
         y = torch.bmm(x.permute(2, 0, 1, 3).reshape(R, N * T, I), self.weight.to(x.dtype).transpose(1, 2))   # (R,N*T,O)
         return y.view(R, N, T, -1).permute(1, 2, 0, 3)
 
-def one_bmm(model: nn.Module) -> nn.Module:
-    "`model` itself, its `BatchedLinear`s (exact type) switched in place to `OneBmmBatchedLinear`."
-    for m in model.modules():
-        if type(m) is BatchedLinear: m.__class__ = OneBmmBatchedLinear
-    return model
-
 class LoopBatchedLinear(BatchedLinear):
     """`BatchedLinear` as a Python loop over the R branches: R ordinary linear maps, each R times smaller than the
     batched GEMM."""
@@ -361,14 +355,18 @@ class LoopBatchedLinear(BatchedLinear):
         w = self.weight.to(x.dtype)
         return torch.stack([F.linear(x[:, :, r], w[r]) for r in range(w.size(0))], dim=2)
 
-def with_variant(module: nn.Module, cls: type, variant: type) -> nn.Module:
-    """A deep copy of `module` whose `cls` submodules (exact type) compute with `variant`, a subclass with the same
-    parameters."""
+def switch_variant(module: nn.Module, cls: type, variant: type) -> nn.Module:
+    """`module` itself, its `cls` submodules (exact type) switched in place to compute with `variant`, a subclass with
+    the same parameters (a built model's variant, e.g. `interleaved_train_steps(..., tweaks=...)`)."""
     if not issubclass(variant, cls): raise TypeError(f"{variant.__name__} is not a subclass of {cls.__name__}")
-    module = copy.deepcopy(module)
     for m in module.modules():
         if type(m) is cls: m.__class__ = variant
     return module
+
+def with_variant(module: nn.Module, cls: type, variant: type) -> nn.Module:
+    "A deep copy of `module` whose `cls` submodules (exact type) compute with `variant` (`switch_variant`)."
+    if not issubclass(variant, cls): raise TypeError(f"{variant.__name__} is not a subclass of {cls.__name__}")
+    return switch_variant(copy.deepcopy(module), cls, variant)
 
 # %% ../nbs/12_bench.ipynb #2a329d1d
 def _fwd_bwd(fn, params):
