@@ -71,7 +71,7 @@ class BatchedLinear(nn.Module):
         N, T, R, I = x.shape
         w = self.weight.to(x.dtype).transpose(1, 2)                                    # (R,I,O)
         s = row_split(R, N * T, x.device.type)
-        if s > 1: w = w.unsqueeze(1).expand(R, s, I, w.size(-1)).reshape(R * s, I, -1)  # (R*s,I,O): branch's, s times
+        if s > 1: w = w.unsqueeze(1).expand(R, s, I, w.size(-1)).reshape(R * s, I, -1)  # (R*s,I,O)
         y = torch.bmm(x.permute(2, 0, 1, 3).reshape(R * s, N * T // s, I), w)          # (R*s,N*T/s,O)
         return y.view(R, N, T, -1).permute(1, 2, 0, 3)                                 # (N,T,R,O), branch-major memory
 
