@@ -6,7 +6,8 @@ Docs: https://depthbreadth.github.io/depthbreadth/trainer.html.md"""
 
 # %% ../nbs/08_trainer.ipynb #40dca784
 from __future__ import annotations
-import contextlib, dataclasses, difflib, functools, json, math, os, re, shutil, signal, statistics, sys, time
+import contextlib, dataclasses, difflib, functools, json, math, os, platform, re, shutil, signal, statistics, sys
+import threading, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import torch
@@ -29,9 +30,9 @@ from .checkpoint import (CheckpointError, CheckpointDamaged, save_checkpoint, lo
 
 # %% auto #0
 __all__ = ['COMPILE_GRAPHS', 'RESUME_FREE_FIELDS', 'LEGACY_FIELDS', 'REMOVED_FIELDS', 'USER_ERRORS', 'compile_model',
-           'keep_large_buffers', 'all_finite', 'configure_process', 'RunResult', 'RunState', 'changed_settings',
-           'start_run', 'params_finite', 'train_step', 'evaluate_run', 'summarize', 'train', 'eval_noise', 'eval_se',
-           'branch_run', 'main']
+           'warm_compiler', 'keep_large_buffers', 'all_finite', 'configure_process', 'RunResult', 'RunState',
+           'changed_settings', 'start_run', 'params_finite', 'train_step', 'evaluate_run', 'summarize', 'train',
+           'eval_noise', 'eval_se', 'branch_run', 'main']
 
 # %% ../nbs/08_trainer.ipynb #891859c4
 COMPILE_GRAPHS = 64   # graphs dynamo may keep per function; every config's graph is one of `GPT.forward`'s
@@ -45,6 +46,33 @@ def compile_model(model: torch.nn.Module) -> torch.nn.Module:
     # scale 15)
     return torch.compile(model, dynamic=False, fullgraph=True,
                          options={"cpp.use_decompose_tanh": True} if on_cpu else None)
+
+def _probe_vec_isas() -> None:
+    """inductor's vector-ISA probes (a C++ build and a load for each ISA the CPU reports) side by side instead of one
+    after another; each ISA keeps its answer for the process. x86 only (elsewhere the compile probes as it does)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from torch._inductor import cpu_vec_isa
+    if platform.machine() not in ("x86_64", "AMD64"): return
+    flags = cpu_vec_isa.x86_isa_checker()
+    isas = [isa for isa in cpu_vec_isa.supported_vec_isa_list if all(f in flags for f in str(isa).split())]
+    with ThreadPoolExecutor(max(1, len(isas))) as pool: list(pool.map(bool, isas))
+
+def warm_compiler(device) -> threading.Thread | None:
+    """Start in a thread what the first CPU compile of a process pays before its first kernel: the vector-ISA probes,
+    inductor's precompiled header and imports (it compiles `nn.ReLU`, one C++ kernel). `None` off the CPU. Join it
+    before setting the seed and process settings: dynamo saves the global RNGs, default dtype and deterministic flag
+    when it starts tracing and restores them when it ends. `thread.errors`: what failed (the model's compile then meets
+    it again, and reports it)."""
+    if torch.device(device).type != "cpu": return None
+    relu = lambda: torch.compile(torch.nn.ReLU(), dynamic=False, fullgraph=True)(torch.ones(8))
+    def warm():
+        for step in (_probe_vec_isas, relu):
+            try: step()
+            except Exception as e: thread.errors.append(e)
+    thread = threading.Thread(target=warm, name="warm-compiler", daemon=True)
+    thread.errors = []
+    thread.start()
+    return thread
 
 def keep_large_buffers() -> bool:
     """glibc gives every allocation >= 32 MB (its largest mmap threshold) a fresh mmap and unmaps it on free, so each
@@ -267,7 +295,7 @@ def _resume(run: RunState) -> None:
 
 def start_run(a: TrainArgs) -> RunState:
     """Everything a run needs (`a` resolved): process group, run directory (locked by rank 0 before anything in it is
-    read or written), seed, data, model, optimizer, loader, resumed state, MFU peak. A failure on the way releases the
+    read or written), data, seed, model, optimizer, loader, resumed state, MFU peak. A failure on the way releases the
     lock."""
     rank, world, device = init_distributed(a.device)
     config = model_config(a)
@@ -280,9 +308,16 @@ def start_run(a: TrainArgs) -> RunState:
             _log(rank, f"removed {len(stale)} temporary files left by interrupted writes in {run_dir}")
         if world > 1: dist.barrier()
         _log(rank, backend_line())
+        # a CPU compile's one-off costs run beside the data set-up, then the seed and settings (see warm_compiler)
+        warming = warm_compiler(device) if a.compile else None
+        try: data = get_data(a.corpus, a.vocab_size, a.seq_len, val_tokens=a.eval_tokens, log=lambda m: _log(rank, m))
+        finally:
+            if warming is not None:
+                t_wait = time.perf_counter(); warming.join()
+                if (waited := time.perf_counter() - t_wait) >= 1:
+                    _log(rank, f"compiler warm-up: finished {waited:.0f} s after the data")
         torch.manual_seed(a.seed)
         configure_process(a, device)
-        data = get_data(a.corpus, a.vocab_size, a.seq_len, val_tokens=a.eval_tokens, log=lambda m: _log(rank, m))
         if data.vocab_size != config.vocab_size:
             raise ConfigError(f"tokenizer has {data.vocab_size} tokens but the config asks for "
                               f"vocab_size={config.vocab_size}")
